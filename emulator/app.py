@@ -1,0 +1,93 @@
+"""The application factory: builds the store, the capabilities and the protocol, and wires them."""
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Protocol
+
+from flask import Flask
+
+import api_models
+
+from emulator.admin import admin_blueprint
+from emulator.background import Background
+from emulator.clock import Clock
+from emulator.config import Config
+from emulator.operations import OperationTable
+from emulator.protocol.identity import IdentityResolver
+from emulator.protocol.json11 import JsonProtocol
+from emulator.services import Services
+from emulator.store import Database
+
+log = logging.getLogger("ssm_emulator")
+
+
+class Capability(Protocol):
+    """One SSM capability: built from the shared services, answering its operations."""
+
+    def __init__(self, services: Services) -> None: ...
+
+
+def capability_classes() -> list[type]:
+    """Every capability, in the order they are built (later ones may use earlier ones)."""
+    from emulator.parameter_store import ParameterStore
+    from emulator.tags import Tags
+
+    return [ParameterStore, Tags]
+
+
+def create_app(config: Config) -> Flask:
+    data_dir = config.resolved_data_dir
+    services = Services(
+        config=config,
+        db=Database(data_dir, durability=config.durability),
+        clock=Clock(),
+        background=Background(),
+    )
+    operations = OperationTable()
+    capabilities: list[object] = []
+    for cls in capability_classes():
+        capability = cls(services)
+        capabilities.append(capability)
+        operations.add(capability)
+
+    identity = IdentityResolver(
+        default_account_id=config.default_account_id,
+        access_key_accounts={k.access_key_id: k.account_id for k in config.access_keys},
+        secret_keys={
+            k.access_key_id: k.secret_access_key for k in config.access_keys if k.secret_access_key
+        },
+        verify_signatures=config.verify_signatures,
+    )
+
+    def reset() -> None:
+        services.db.reset()
+        for capability in capabilities:
+            on_reset = getattr(capability, "on_reset", None)
+            if on_reset is not None:
+                on_reset()
+
+    def health_facts() -> dict[str, object]:
+        return {
+            "data_dir": str(data_dir) if data_dir else None,
+            "ephemeral": data_dir is None,
+            "components": {
+                type(c).__name__: "running" for c in capabilities
+            },
+            "operations": {
+                "implemented": sorted(operations.names()),
+                "not_implemented": sorted(set(api_models.OPERATIONS) - operations.names()),
+            },
+        }
+
+    app = Flask("ssm_emulator")
+    JsonProtocol(operations, identity).install(app)
+    app.register_blueprint(admin_blueprint(health_facts, reset))
+    app.extensions["ssm_emulator"] = services
+
+    for capability in capabilities:
+        start = getattr(capability, "start", None)
+        if start is not None:
+            start()
+    atexit.register(services.background.stop)
+    return app

@@ -1,0 +1,14 @@
+"""The emulator's notion of now: one place to read time, so schedules and tests agree."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def time(self) -> float:
+        """Epoch seconds."""
+        return time.time()

@@ -1,0 +1,109 @@
+"""The emulator's settings: defaults, then a TOML file, then SSM_EMULATOR_* variables and flags.
+
+Everything has a default, so `ssm-emulator` with no configuration serves on 127.0.0.1:4583.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from emulator.context import DEFAULT_ACCOUNT_ID
+
+DEFAULT_PORT = 4583
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """An access key the emulator knows: which account it acts as, and its secret for SigV4."""
+
+    access_key_id: str
+    account_id: str
+    secret_access_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path | None = None  # None: the per-user data folder (see default_data_dir)
+    ephemeral: bool = False
+    log_level: str = "info"
+    verify_signatures: bool = False
+    default_account_id: str = DEFAULT_ACCOUNT_ID
+    # "normal" survives the process being killed; "full" also survives power loss (fsync per write)
+    durability: str = "normal"
+    threads: int = 16
+    access_keys: tuple[AccessKey, ...] = field(default_factory=tuple)
+
+    @property
+    def resolved_data_dir(self) -> Path | None:
+        """Where state lives, or None when it is kept in memory."""
+        if self.ephemeral:
+            return None
+        return self.data_dir or default_data_dir()
+
+    def with_overrides(self, **values: Any) -> Config:
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder: $XDG_DATA_HOME/ssm-emulator, ~/Library/Application Support on macOS."""
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "ssm-emulator"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ssm-emulator"
+
+
+def load_file(path: Path) -> Config:
+    """Read a TOML config file; unknown keys are an error, so typos do not pass silently."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    known = {f.name for f in fields(Config)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name == "default_account":
+            name = "default_account_id"
+        if name == "access_keys":
+            values[name] = tuple(_access_key(entry) for entry in value)
+        elif name == "instances":
+            continue  # managed instances are read by their own capability
+        elif name in known:
+            values[name] = Path(value) if name == "data_dir" else value
+        else:
+            raise ConfigError(f"unknown setting {key!r} in {path}")
+    return validate(Config(**values))
+
+
+def _access_key(entry: dict[str, Any]) -> AccessKey:
+    try:
+        return AccessKey(
+            access_key_id=str(entry["access_key_id"]),
+            account_id=str(entry.get("account_id", DEFAULT_ACCOUNT_ID)),
+            secret_access_key=entry.get("secret_access_key"),
+        )
+    except KeyError as exc:
+        raise ConfigError(f"an [[access_keys]] entry lacks {exc}") from exc
+
+
+def validate(config: Config) -> Config:
+    if config.log_level not in LOG_LEVELS:
+        raise ConfigError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+    if not (0 <= config.port <= 65535):
+        raise ConfigError("port must be between 0 and 65535")
+    if config.durability not in ("normal", "full"):
+        raise ConfigError("durability must be 'normal' or 'full'")
+    if not (len(config.default_account_id) == 12 and config.default_account_id.isdigit()):
+        raise ConfigError("default account must be 12 digits")
+    return config

@@ -1,0 +1,88 @@
+"""Who a request is made as: account and region from its SigV4 credential.
+
+By default signatures are only read, not checked: the access key picks the account (from the
+configured mapping, or the key itself when it is a 12-digit account id, a convention that
+makes multi-account tests need no configuration) and the credential scope picks the region.
+With verification on, the signature is checked against the key's configured secret and a
+request without one is refused, as AWS refuses it.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from emulator.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Caller
+from emulator.protocol.errors import MissingAuthenticationTokenException, UnrecognizedClientException
+from emulator.protocol.sigv4 import parse_credential, verify
+
+UNRECOGNIZED_CLIENT_MESSAGE = "The security token included in the request is invalid."
+MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
+
+# Callers are immutable and few (access keys × regions); remembering them keeps the hot path to
+# a regex match and a dict lookup. The bound only guards against clients inventing keys.
+_CALLER_CACHE_LIMIT = 4096
+
+
+class IdentityResolver:
+    """Turns a request's credentials into the Caller a capability sees."""
+
+    def __init__(
+        self,
+        default_account_id: str = DEFAULT_ACCOUNT_ID,
+        access_key_accounts: Mapping[str, str] | None = None,
+        secret_keys: Mapping[str, str] | None = None,
+        verify_signatures: bool = False,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.default_account_id = default_account_id
+        self.access_key_accounts = dict(access_key_accounts or {})
+        self.secret_keys = dict(secret_keys or {})
+        self.verify_signatures = verify_signatures
+        self._clock = clock
+        self._unsigned = Caller(default_account_id, DEFAULT_REGION, None, _root_arn(default_account_id))
+        self._callers: dict[tuple[str, str], Caller] = {}
+
+    def resolve(
+        self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes
+    ) -> Caller:
+        """The caller of this request; raises the 403 errors AWS answers for bad credentials.
+
+        `headers` must look names up case-insensitively; `query_string` is raw (percent-encoded);
+        `path` should be the path as sent on the wire (it only matters when verifying).
+        """
+        info = parse_credential(headers, query_string)
+        if info is None:
+            if self.verify_signatures:
+                raise MissingAuthenticationTokenException(MISSING_TOKEN_MESSAGE)
+            return self._unsigned
+        if self.verify_signatures:
+            secret = self.secret_keys.get(info.access_key)
+            if secret is None:
+                raise UnrecognizedClientException(UNRECOGNIZED_CLIENT_MESSAGE)
+            verify(info, method, path, query_string, headers, body, secret, self._clock())
+        caller = self._callers.get((info.access_key, info.region))
+        if caller is None:
+            caller = self._new_caller(info.access_key, info.region)
+        return caller
+
+    def account_for(self, access_key: str) -> str:
+        """The account an access key belongs to: mapped, else the key if it is an account id."""
+        account = self.access_key_accounts.get(access_key)
+        if account is not None:
+            return account
+        if len(access_key) == 12 and access_key.isascii() and access_key.isdigit():
+            return access_key
+        return self.default_account_id
+
+    def _new_caller(self, access_key: str, region: str) -> Caller:
+        account = self.account_for(access_key)
+        caller = Caller(account, region, access_key, _root_arn(account))
+        if len(self._callers) >= _CALLER_CACHE_LIMIT:
+            self._callers.clear()
+        self._callers[(access_key, region)] = caller
+        return caller
+
+
+def _root_arn(account_id: str) -> str:
+    return f"arn:aws:iam::{account_id}:root"

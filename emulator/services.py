@@ -1,0 +1,17 @@
+"""The shared machinery a capability is built with, handed over explicitly by the app factory."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from emulator.background import Background
+from emulator.clock import Clock
+from emulator.config import Config
+from emulator.store import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    db: Database
+    clock: Clock
+    background: Background

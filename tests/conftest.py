@@ -1,0 +1,145 @@
+"""Fixtures that start real things: the emulator server as a subprocess, spoken to over HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class EmulatorProcess:
+    """A running `python -m emulator` on a loopback port; stopped by its own PID."""
+
+    port: int
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, log_dir: Path) -> EmulatorProcess:
+        self.log_path = log_dir / f"emulator-{self.port}.log"
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: gunicorn's worker dies with it
+        )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"emulator exited early:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "/_emulator/health", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"emulator not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+
+    def kill_hard(self) -> None:
+        """kill -9 of the whole server, master and worker, as a crash would."""
+        self.stop(signal.SIGKILL)
+
+    def admin(self, method: str, path: str) -> dict:
+        req = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """One server for the whole run (ephemeral state)."""
+    server = EmulatorProcess(free_port(), ["--ephemeral", "--log-level", "info"])
+    server.start(tmp_path_factory.mktemp("logs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., EmulatorProcess]]:
+    """Start extra servers with their own flags (durability, signatures...); all stopped after."""
+    started: list[EmulatorProcess] = []
+
+    def start(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> EmulatorProcess:
+        server = EmulatorProcess(port or free_port(), list(args), env or {})
+        started.append(server.start(tmp_path_factory.mktemp("logs")))
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def make_client(
+    url: str,
+    region: str = "us-east-1",
+    access_key: str = "AKIDEXAMPLE",
+    secret_key: str = "secret",
+    service: str = "ssm",
+):
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        config=BotoConfig(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+@pytest.fixture
+def ssm(emulator: EmulatorProcess):
+    """A boto3 SSM client on a freshly reset emulator."""
+    emulator.admin("POST", "/_emulator/reset")
+    return make_client(emulator.url)
+
+
+@pytest.fixture
+def client_factory(emulator: EmulatorProcess) -> Callable[..., object]:
+    emulator.admin("POST", "/_emulator/reset")
+    return lambda **kw: make_client(emulator.url, **kw)

@@ -1,0 +1,93 @@
+"""Who a request is made as: account from the access key, region from the signature scope."""
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+from conftest import make_client
+from wire import raw_call
+
+
+def test_state_is_isolated_per_region_and_account(client_factory):
+    east = client_factory(region="us-east-1")
+    west = client_factory(region="eu-west-1")
+    other_account = client_factory(region="us-east-1", access_key="444455556666")
+    east.put_parameter(Name="/iso", Value="east", Type="String")
+    west.put_parameter(Name="/iso", Value="west", Type="String")
+    assert east.get_parameter(Name="/iso")["Parameter"]["Value"] == "east"
+    assert west.get_parameter(Name="/iso")["Parameter"]["ARN"] == (
+        "arn:aws:ssm:eu-west-1:123456789012:parameter/iso"
+    )
+    with pytest.raises(other_account.exceptions.ParameterNotFound):
+        other_account.get_parameter(Name="/iso")
+    other_account.put_parameter(Name="/iso", Value="mine", Type="String")
+    assert other_account.get_parameter(Name="/iso")["Parameter"]["ARN"] == (
+        "arn:aws:ssm:us-east-1:444455556666:parameter/iso"
+    )
+
+
+def test_unsigned_request_is_default_account_in_us_east_1(client_factory, emulator):
+    client_factory().put_parameter(Name="/unsigned", Value="v", Type="String")
+    resp = raw_call(emulator.url, "GetParameter", {"Name": "/unsigned"})
+    assert resp.status == 200
+    assert resp.json["Parameter"]["ARN"] == "arn:aws:ssm:us-east-1:123456789012:parameter/unsigned"
+
+
+@pytest.fixture
+def verifying(start_emulator, tmp_path):
+    cfg = tmp_path / "keys.toml"
+    cfg.write_text(
+        "verify_signatures = true\n"
+        "[[access_keys]]\n"
+        'access_key_id = "AKIDGOOD"\n'
+        'secret_access_key = "right-secret"\n'
+        'account_id = "777788889999"\n'
+    )
+    return start_emulator("--ephemeral", "--config", str(cfg))
+
+
+def test_verified_signature_is_served(verifying):
+    ssm = make_client(verifying.url, access_key="AKIDGOOD", secret_key="right-secret")
+    ssm.put_parameter(Name="/signed", Value="v", Type="String")
+    assert ssm.get_parameter(Name="/signed")["Parameter"]["ARN"].split(":")[4] == "777788889999"
+
+
+def test_wrong_secret_is_invalid_signature(verifying):
+    ssm = make_client(verifying.url, access_key="AKIDGOOD", secret_key="wrong-secret")
+    with pytest.raises(ClientError) as err:
+        ssm.describe_parameters()
+    assert err.value.response["Error"]["Code"] == "InvalidSignatureException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_unknown_key_is_unrecognized_client(verifying):
+    ssm = make_client(verifying.url, access_key="AKIDNOBODY", secret_key="x")
+    with pytest.raises(ClientError) as err:
+        ssm.describe_parameters()
+    assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert err.value.response["Error"]["Message"] == "The security token included in the request is invalid."
+
+
+def test_unsigned_request_is_refused_when_verifying(verifying):
+    resp = raw_call(verifying.url, "DescribeParameters", {})
+    assert resp.status == 403
+    assert resp.json["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_incomplete_signature(verifying):
+    resp = raw_call(
+        verifying.url,
+        "DescribeParameters",
+        {},
+        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDGOOD/20260101/us-east-1/ssm/aws4_request"},
+    )
+    assert resp.status == 403
+    assert resp.json["__type"] == "IncompleteSignature"
+
+
+def test_verify_flag_on_the_command_line(start_emulator, tmp_path):
+    cfg = tmp_path / "keys.toml"
+    cfg.write_text('[[access_keys]]\naccess_key_id = "AKIDCLI"\nsecret_access_key = "s"\n')
+    server = start_emulator("--ephemeral", "--config", str(cfg), "--verify-signatures")
+    assert make_client(server.url, access_key="AKIDCLI", secret_key="s").describe_parameters()["Parameters"] == []
+    with pytest.raises(ClientError):
+        make_client(server.url, access_key="AKIDCLI", secret_key="bad").describe_parameters()
