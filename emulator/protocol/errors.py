@@ -5,11 +5,9 @@ the ones AWS's front door answers before a request reaches the service.
 """
 from __future__ import annotations
 
-from api_models._runtime import ServiceError
+from api_models._runtime import SerializationException, ServiceError
 
-
-class SerializationException(ServiceError):
-    code = "SerializationException"
+__all__ = ["SerializationException", "ServiceError"]
 
 
 class UnknownOperationException(ServiceError):
