@@ -45,5 +45,5 @@ def test_cli_round_trip(ssm, emulator, tmp_path):
 
 def test_cli_reports_aws_errors(ssm, emulator, tmp_path):
     missing = aws(emulator.url, "get-parameter", "--name", "/cli/missing", tmp=tmp_path)
-    assert missing.returncode == 254
+    assert missing.returncode == 255  # AWS CLI v1: 255 for a service error
     assert "An error occurred (ParameterNotFound) when calling the GetParameter operation" in missing.stderr

@@ -59,7 +59,7 @@ def test_wrong_json_types_are_serialization_exception(emulator, operation, body)
     assert_error(raw_call(emulator.url, operation, body), 400, "SerializationException")
 
 
-def test_empty_body_means_no_arguments(emulator):
+def test_empty_body_means_no_arguments(ssm, emulator):
     resp = raw_call(emulator.url, "DescribeParameters", b"")
     assert resp.status == 200 and resp.json == {"Parameters": []}
 
