@@ -50,7 +50,7 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
         sockets = [str(listener) for listener in server.LISTENERS]
         data_dir = self.config.resolved_data_dir
         print(
-            f"ssm-emulator {__version__} serving AWS SSM on http://{', '.join(sockets)}"
+            f"ssm-emulator {__version__} serving AWS SSM on {', '.join(sockets)}"
             f" (state: {data_dir or 'in memory'})",
             file=sys.stderr,
             flush=True,

@@ -91,3 +91,21 @@ def test_verify_flag_on_the_command_line(start_emulator, tmp_path):
     assert make_client(server.url, access_key="AKIDCLI", secret_key="s").describe_parameters()["Parameters"] == []
     with pytest.raises(ClientError):
         make_client(server.url, access_key="AKIDCLI", secret_key="bad").describe_parameters()
+
+
+def test_garbled_signature_is_tolerated_without_verification(client_factory, emulator):
+    client_factory(region="ap-south-1", access_key="AKIDLOOSE").put_parameter(
+        Name="/loose", Value="v", Type="String"
+    )
+    # no X-Amz-Date, bogus signature: a hand-written curl call still finds its region's state
+    resp = raw_call(
+        emulator.url,
+        "GetParameter",
+        {"Name": "/loose"},
+        headers={
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDLOOSE/20260101/ap-south-1/ssm/aws4_request, "
+            "SignedHeaders=host, Signature=nonsense"
+        },
+    )
+    assert resp.status == 200, resp.body
+    assert resp.json["Parameter"]["ARN"] == "arn:aws:ssm:ap-south-1:123456789012:parameter/loose"
