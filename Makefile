@@ -18,6 +18,7 @@ run: $(STAMP)
 
 ## test: set up and run every test against a real server
 test: $(STAMP)
+	$(if $(filter 0,$(shell id -u)),,sudo) scripts/setup-test-machine.sh
 	$(BIN)/python -m pytest
 
 ## codegen: regenerate api_models/ from the pinned botocore's SSM model

@@ -19,6 +19,9 @@ from botocore.config import Config as BotoConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Managed instances (containers, sshd) live in their own module, shared by every test module.
+pytest_plugins = ["fixtures_instances"]
+
 
 def free_port() -> int:
     with socket.socket() as s:
