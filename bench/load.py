@@ -63,8 +63,10 @@ def boto3_load(endpoint: str, operation: str, clients: int, seconds: float) -> L
 
     def worker(index: int) -> None:
         call = getattr(ssm_client(endpoint), method_name)
-        call(**kwargs)  # warm the client: endpoint resolution, connection, model loading
-        ready.wait()
+        try:
+            call(**kwargs)  # warm the client: endpoint resolution, connection, model loading
+        finally:
+            ready.wait()  # even after a failed warm-up, or every other thread would wait forever
         own, deadline = latencies[index], time.perf_counter() + seconds
         while (started := time.perf_counter()) < deadline:
             try:

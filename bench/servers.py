@@ -46,13 +46,19 @@ class RunningServer:
 
 
 class ServerDidNotStart(RuntimeError):
-    """The server exited or never answered; the message says why, with the tail of its log."""
+    """The server exited or never answered: `reason` in a few words, `log_tail` for the detail."""
+
+    def __init__(self, reason: str, log_tail: str) -> None:
+        super().__init__(f"{reason}\n{log_tail}")
+        self.reason = reason
+        self.log_tail = log_tail
 
 
 def _python() -> str:
     return sys.executable
 
 
+# Measured in this order; moto comes last so the slowest server gets whatever time the run has left.
 SERVERS: dict[str, ServerSpec] = {
     spec.name: spec
     for spec in (
@@ -63,17 +69,17 @@ SERVERS: dict[str, ServerSpec] = {
             "this project: gunicorn, 1 worker, gthread",
         ),
         ServerSpec(
-            "moto",
-            lambda port: [_python(), "-m", "moto.server", "-H", HOST, "-p", str(port)],
-            "moto's server (werkzeug, threaded)",
-        ),
-        ServerSpec(
             "ceiling",
             lambda port: [_python(), "-m", "gunicorn", "-w", "1", "-k", "gthread",
                           "--threads", str(GTHREAD_THREADS), "-b", f"{HOST}:{port}",
                           "--log-level", "warning", "bench.ceiling_app:create_app()"],
             "fixed-answer Flask app on the emulator's stack",
             keeps_state=False,
+        ),
+        ServerSpec(
+            "moto",
+            lambda port: [_python(), "-m", "moto.server", "-H", HOST, "-p", str(port)],
+            "moto's server (werkzeug, threaded)",
         ),
     )
 }
@@ -117,13 +123,12 @@ def start(spec: ServerSpec, log_dir: Path, timeout: float = 60.0) -> RunningServ
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServerDidNotStart(
-                f"{spec.name} exited with code {process.returncode}:\n{_log_tail(log_path)}")
+            raise ServerDidNotStart(f"exited with code {process.returncode}", _log_tail(log_path))
         if _answers(port):
             return server
         time.sleep(0.2)
     stop(server)
-    raise ServerDidNotStart(f"{spec.name} did not answer within {timeout:.0f} s:\n{_log_tail(log_path)}")
+    raise ServerDidNotStart(f"no answer within {timeout:.0f} s", _log_tail(log_path))
 
 
 def stop(server: RunningServer, grace: float = 10.0) -> None:
