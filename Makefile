@@ -26,11 +26,12 @@ codegen: $(STAMP)
 	$(BIN)/python tools/generate_api_models.py
 
 ## bench: throughput, latency and listing cost against moto's server and a bare Flask app
+## (moto lives only in the benchmark's own environment, bench/.venv)
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	test -x bench/.venv/bin/python || $(PYTHON) -m venv bench/.venv
 	bench/.venv/bin/pip install --quiet -e '.[test]' 'moto[server]'
-	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	bench/.venv/bin/python bench/run.py
+	bench/.venv/bin/python bench/run.py $(BENCH_ARGS)
 
 ## docker-image: build the emulator's container image
 docker-image:

@@ -30,10 +30,11 @@ class Capability(Protocol):
 
 def capability_classes() -> list[type]:
     """Every capability, in the order they are built (later ones may use earlier ones)."""
+    from emulator.documents import Documents
     from emulator.parameter_store import ParameterStore
     from emulator.tags import Tags
 
-    return [ParameterStore, Tags]
+    return [ParameterStore, Documents, Tags]
 
 
 def create_app(config: Config) -> Flask:
@@ -81,7 +82,7 @@ def create_app(config: Config) -> Flask:
         }
 
     app = Flask("ssm_emulator")
-    JsonProtocol(operations, identity).install(app)
+    app.wsgi_app = JsonProtocol(operations, identity).wrap(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(admin_blueprint(health_facts, reset))
     app.extensions["ssm_emulator"] = services
 
