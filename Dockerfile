@@ -1,5 +1,7 @@
 # The emulator as a container: serves on 0.0.0.0:4583, state in the /data volume.
-FROM python:3.11-slim
+# BASE: any image with Python >= 3.11 and pip (the default needs a registry that serves it).
+ARG BASE=python:3.11-slim
+FROM ${BASE}
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY emulator ./emulator

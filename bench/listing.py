@@ -114,7 +114,8 @@ class FetchTiming:
 def time_fetch(fetch: Callable[[], tuple[int, int]], repetitions: int, budget_s: float) -> FetchTiming:
     """Median time per 100 results over up to `repetitions` runs after a warm-up; a slow server gets
     fewer runs, as many as fit in `budget_s` (at least one)."""
-    fetch()
+    for _ in range(3):  # warm the server's page cache and the client's models before timing
+        fetch()
     runs: list[float] = []
     spent = 0.0
     results = pages = 0
