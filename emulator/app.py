@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-from typing import Protocol
-
 from flask import Flask
 
 import api_models
@@ -22,19 +20,17 @@ from emulator.store import Database
 log = logging.getLogger("ssm_emulator")
 
 
-class Capability(Protocol):
-    """One SSM capability: built from the shared services, answering its operations."""
-
-    def __init__(self, services: Services) -> None: ...
-
-
-def capability_classes() -> list[type]:
-    """Every capability, in the order they are built (later ones may use earlier ones)."""
+def build_capabilities(services: Services) -> list[object]:
+    """Every capability, built in dependency order and wired explicitly: a capability that uses
+    another receives it in its constructor (Run Command gets Documents and ManagedInstances)."""
     from emulator.documents import Documents
     from emulator.parameter_store import ParameterStore
     from emulator.tags import Tags
 
-    return [ParameterStore, Documents, Tags]
+    parameter_store = ParameterStore(services)
+    documents = Documents(services)
+    tags = Tags(services)
+    return [parameter_store, documents, tags]
 
 
 def create_app(config: Config) -> Flask:
@@ -46,10 +42,8 @@ def create_app(config: Config) -> Flask:
         background=Background(),
     )
     operations = OperationTable()
-    capabilities: list[object] = []
-    for cls in capability_classes():
-        capability = cls(services)
-        capabilities.append(capability)
+    capabilities = build_capabilities(services)
+    for capability in capabilities:
         operations.add(capability)
 
     identity = IdentityResolver(
