@@ -24,13 +24,17 @@ def build_capabilities(services: Services) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
     another receives it in its constructor (Run Command gets Documents and ManagedInstances)."""
     from emulator.documents import Documents
+    from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
     from emulator.tags import Tags
 
     parameter_store = ParameterStore(services)
     documents = Documents(services)
     tags = Tags(services)
-    return [parameter_store, documents, tags]
+    managed_instances = ManagedInstances(services)
+    fleet_manager = FleetManager(services, managed_instances)
+    hybrid_activations = HybridActivations(services)
+    return [parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations]
 
 
 def create_app(config: Config) -> Flask:
@@ -63,12 +67,15 @@ def create_app(config: Config) -> Flask:
                 on_reset()
 
     def health_facts() -> dict[str, object]:
+        components: dict[str, str] = {type(c).__name__: "running" for c in capabilities}
+        for capability in capabilities:
+            health = getattr(capability, "health", None)  # components a capability depends on (docker)
+            if health is not None:
+                components.update(health())
         return {
             "data_dir": str(data_dir) if data_dir else None,
             "ephemeral": data_dir is None,
-            "components": {
-                type(c).__name__: "running" for c in capabilities
-            },
+            "components": components,
             "operations": {
                 "implemented": sorted(operations.names()),
                 "not_implemented": sorted(set(api_models.OPERATIONS) - operations.names()),
@@ -78,6 +85,10 @@ def create_app(config: Config) -> Flask:
     app = Flask("ssm_emulator")
     app.wsgi_app = JsonProtocol(operations, identity).wrap(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(admin_blueprint(health_facts, reset))
+    for capability in capabilities:
+        blueprint = getattr(capability, "blueprint", None)  # a capability's own admin API
+        if blueprint is not None:
+            app.register_blueprint(blueprint())
     app.extensions["ssm_emulator"] = services
 
     for capability in capabilities:

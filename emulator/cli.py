@@ -7,6 +7,7 @@ import click
 
 from emulator import __version__
 from emulator.config import DEFAULT_PORT, LOG_LEVELS, Config, ConfigError, load_file, validate
+from emulator.managed_instances.cli import check_instances, instances
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,6 +40,18 @@ from emulator.config import DEFAULT_PORT, LOG_LEVELS, Config, ConfigError, load_
     help="Check SigV4 signatures against the access keys of the config file, as AWS does.",
 )
 @click.option(
+    "--ping-interval",
+    type=float,
+    envvar="SSM_EMULATOR_PING_INTERVAL",
+    help="Seconds between checks of each managed instance (PingStatus).  [default: 5]",
+)
+@click.option(
+    "--discovery-interval",
+    type=float,
+    envvar="SSM_EMULATOR_DISCOVERY_INTERVAL",
+    help="Seconds between looks for containers labelled ssm-emulator.managed=true.  [default: 5]",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -55,6 +68,8 @@ def main(
     ephemeral: bool | None,
     log_level: str | None,
     verify_signatures: bool | None,
+    ping_interval: float | None,
+    discovery_interval: float | None,
     config_file: Path | None,
 ) -> None:
     """A local, offline, AWS-compatible emulator of AWS Systems Manager.
@@ -72,8 +87,11 @@ def main(
                 ephemeral=ephemeral,
                 log_level=log_level,
                 verify_signatures=verify_signatures,
+                ping_interval=ping_interval,
+                discovery_interval=discovery_interval,
             )
         )
+        check_instances(config)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     ctx.obj = config
@@ -81,3 +99,6 @@ def main(
         from emulator.server import serve
 
         serve(config)
+
+
+main.add_command(instances)

@@ -43,6 +43,12 @@ class Config:
     durability: str = "normal"
     threads: int = 16
     access_keys: tuple[AccessKey, ...] = field(default_factory=tuple)
+    # [[instances]] tables: machines registered as managed instances at start-up (keys as the admin API's
+    # POST /_emulator/instances body; checked by emulator.managed_instances.spec).
+    instances: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # How often every managed instance is checked (PingStatus), and labelled containers are looked for.
+    ping_interval: float = 5.0
+    discovery_interval: float = 5.0
 
     @property
     def resolved_data_dir(self) -> Path | None:
@@ -78,7 +84,9 @@ def load_file(path: Path) -> Config:
         if name == "access_keys":
             values[name] = tuple(_access_key(entry) for entry in value)
         elif name == "instances":
-            continue  # managed instances are read by their own capability
+            if not isinstance(value, list) or not all(isinstance(entry, dict) for entry in value):
+                raise ConfigError(f"'instances' in {path} must be [[instances]] tables")
+            values[name] = tuple(value)
         elif name in known:
             values[name] = Path(value) if name == "data_dir" else value
         else:
@@ -106,4 +114,7 @@ def validate(config: Config) -> Config:
         raise ConfigError("durability must be 'normal' or 'full'")
     if not (len(config.default_account_id) == 12 and config.default_account_id.isdigit()):
         raise ConfigError("default account must be 12 digits")
+    for name in ("ping_interval", "discovery_interval"):
+        if not isinstance(getattr(config, name), (int, float)) or not 0.05 <= getattr(config, name) <= 3600:
+            raise ConfigError(f"{name.replace('_', '-')} must be between 0.05 and 3600 seconds")
     return config

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -93,11 +94,37 @@ class EmulatorProcess:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
+    def admin_call(self, method: str, path: str, body: object = None) -> tuple[int, dict]:
+        """An admin API call with a JSON body; (status, JSON answer) whatever the status."""
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(
+            self.url + path, method=method, data=data, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """One server for the whole run (ephemeral state)."""
     server = EmulatorProcess(free_port(), ["--ephemeral", "--log-level", "info"])
+    server.start(tmp_path_factory.mktemp("logs"))
+    yield server
+    server.stop()
+
+
+# Managed instances are checked (PingStatus) and labelled containers looked for this often on
+# `instance_emulator`, so tests wait on state changes for a fraction of a second, not the default 5 s.
+FAST_INSTANCE_CHECKS = {"SSM_EMULATOR_PING_INTERVAL": "0.3", "SSM_EMULATOR_DISCOVERY_INTERVAL": "0.3"}
+
+
+@pytest.fixture(scope="session")
+def instance_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """A server for managed-instance tests: ephemeral, with fast instance checks and discovery."""
+    server = EmulatorProcess(free_port(), ["--ephemeral", "--log-level", "info"], dict(FAST_INSTANCE_CHECKS))
     server.start(tmp_path_factory.mktemp("logs"))
     yield server
     server.stop()

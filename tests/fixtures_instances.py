@@ -66,7 +66,7 @@ def run_test_container(client, image: str, **options):
         image,
         detach=True,
         name=f"ssm-emulator-test-{uuid.uuid4().hex[:8]}",
-        labels={"ssm-emulator-test": "1"},
+        labels={"ssm-emulator-test": "1", **options.pop("labels", {})},
         **{"network_mode": "host", **options},
     )
 
@@ -76,6 +76,24 @@ def debian_container(docker_client) -> Iterator[object]:
     container = run_test_container(docker_client, DEBIAN_IMAGE)
     yield container
     container.remove(force=True)
+
+
+@pytest.fixture
+def make_container(docker_client):
+    """Start test containers (`make_container(labels={...}, image=...)`); all removed after the test."""
+    started = []
+
+    def make(image: str = DEBIAN_IMAGE, **options):
+        container = run_test_container(docker_client, image, **options)
+        started.append(container)
+        return container
+
+    yield make
+    for container in started:
+        try:
+            container.remove(force=True)
+        except Exception:  # removed by the test (or by the emulator) already
+            pass
 
 
 @pytest.fixture(scope="session")

@@ -33,33 +33,34 @@ class Tags:
         self.taggable = services.taggable
         store.migrate(self.db)
 
-    def _resource_id(self, ctx: RequestContext, resource_type: str, resource_id: str) -> tuple[str, int]:
+    def _resource_id(self, ctx: RequestContext, resource_type: str, resource_id: str) -> tuple[str, str, int]:
+        """The resource's canonical id, the region its tags are kept under, and its tag limit."""
         kind = self.taggable.get(resource_type)
         canonical = kind.resolve(ctx, resource_id) if kind is not None else None
         if canonical is None:
             raise InvalidResourceId(INVALID_RESOURCE_ID)
-        return canonical, kind.max_tags
+        return canonical, kind.region_for(ctx), kind.max_tags
 
     @operation("AddTagsToResource")
     def add_tags_to_resource(self, ctx: RequestContext, req: AddTagsToResourceRequest) -> None:
-        rid, limit = self._resource_id(ctx, req.ResourceType, req.ResourceId)
+        rid, region, limit = self._resource_id(ctx, req.ResourceType, req.ResourceId)
         tags = {t.Key: t.Value for t in req.Tags}
         with self.db.write() as conn:
-            if store.count_after_put(conn, ctx.account_id, ctx.region, req.ResourceType, rid, tags) > limit:
+            if store.count_after_put(conn, ctx.account_id, region, req.ResourceType, rid, tags) > limit:
                 raise too_many_tags(limit)
-            store.put_tags(conn, ctx.account_id, ctx.region, req.ResourceType, rid, tags.items())
+            store.put_tags(conn, ctx.account_id, region, req.ResourceType, rid, tags.items())
 
     @operation("RemoveTagsFromResource")
     def remove_tags_from_resource(self, ctx: RequestContext, req: RemoveTagsFromResourceRequest) -> None:
-        rid, _ = self._resource_id(ctx, req.ResourceType, req.ResourceId)
+        rid, region, _ = self._resource_id(ctx, req.ResourceType, req.ResourceId)
         with self.db.write() as conn:
-            store.remove_tags(conn, ctx.account_id, ctx.region, req.ResourceType, rid, req.TagKeys)
+            store.remove_tags(conn, ctx.account_id, region, req.ResourceType, rid, req.TagKeys)
 
     @operation("ListTagsForResource")
     def list_tags_for_resource(self, ctx: RequestContext, req: ListTagsForResourceRequest) -> ListTagsForResourceResult:
-        rid, _ = self._resource_id(ctx, req.ResourceType, req.ResourceId)
+        rid, region, _ = self._resource_id(ctx, req.ResourceType, req.ResourceId)
         with self.db.read() as conn:
-            pairs = store.list_tags(conn, ctx.account_id, ctx.region, req.ResourceType, rid)
+            pairs = store.list_tags(conn, ctx.account_id, region, req.ResourceType, rid)
         return ListTagsForResourceResult.model_construct(
             TagList=[Tag.model_construct(Key=k, Value=v) for k, v in pairs]
         )

@@ -24,6 +24,12 @@ class TaggableType:
     resource_type: str
     resolve: Resolver
     max_tags: int = DEFAULT_MAX_TAGS
+    # The region key tags are kept under when resources of this type are not regional (managed
+    # instances are visible in every region of their account); None: the caller's region.
+    tag_region: str | None = None
+
+    def region_for(self, ctx: RequestContext) -> str:
+        return self.tag_region if self.tag_region is not None else ctx.region
 
 
 class TaggableResources:
@@ -31,11 +37,13 @@ class TaggableResources:
         self._types: dict[str, TaggableType] = {}
         self._lock = threading.Lock()
 
-    def register(self, resource_type: str, resolve: Resolver, max_tags: int = DEFAULT_MAX_TAGS) -> None:
+    def register(
+        self, resource_type: str, resolve: Resolver, max_tags: int = DEFAULT_MAX_TAGS, tag_region: str | None = None
+    ) -> None:
         with self._lock:
             if resource_type in self._types:
                 raise ValueError(f"resource type {resource_type} is registered twice")
-            self._types[resource_type] = TaggableType(resource_type, resolve, max_tags)
+            self._types[resource_type] = TaggableType(resource_type, resolve, max_tags, tag_region)
 
     def get(self, resource_type: str) -> TaggableType | None:
         return self._types.get(resource_type)
