@@ -1,11 +1,12 @@
 """Listing cost against store size: does fetching 100 results get slower as the store grows?
 
 The store is seeded in steps (1k, 10k, 100k parameters under one prefix) with raw keep-alive PutParameter
-calls from several threads; after each step, 100 results are fetched through boto3 with
-GetParametersByPath (10 pages of 10) and DescribeParameters (2 pages of 50). boto3's own cost does not grow
-with the store, so any growth is the server's.
+calls from several threads; after each step, 100 results are fetched with
+GetParametersByPath (10 pages of 10) and DescribeParameters (2 pages of 50) over one raw keep-alive
+connection, so the figures are the server's cost and any growth with the store is the server's.
 """
 
+import json
 import statistics
 import threading
 import time
@@ -14,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench.load import ssm_client
 from bench.wire import SsmConnection
 
 LIST_PATH = "/bench/list"
@@ -87,19 +87,28 @@ def _collect(fetch_page: Callable[[str | None], dict[str, Any]], key: str) -> tu
     return results, pages
 
 
-def by_path_fetcher(client: Any) -> Callable[[], tuple[int, int]]:
+def _raw_page(connection: SsmConnection, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+    status, body = connection.call(operation, payload)
+    if status != 200:
+        raise RuntimeError(f"{operation} answered {status}: {body[:200]!r}")
+    return json.loads(body)
+
+
+def by_path_fetcher(connection: SsmConnection) -> Callable[[], tuple[int, int]]:
     def page(token: str | None) -> dict[str, Any]:
         extra = {"NextToken": token} if token else {}
-        return client.get_parameters_by_path(Path=LIST_PATH, Recursive=True, MaxResults=10, **extra)
+        payload = {"Path": LIST_PATH, "Recursive": True, "MaxResults": 10, **extra}
+        return _raw_page(connection, "GetParametersByPath", payload)
     return lambda: _collect(page, "Parameters")
 
 
-def describe_fetcher(client: Any) -> Callable[[], tuple[int, int]]:
+def describe_fetcher(connection: SsmConnection) -> Callable[[], tuple[int, int]]:
     filters = [{"Key": "Name", "Option": "BeginsWith", "Values": [LIST_PATH + "/"]}]
 
     def page(token: str | None) -> dict[str, Any]:
         extra = {"NextToken": token} if token else {}
-        return client.describe_parameters(ParameterFilters=filters, MaxResults=50, **extra)
+        payload = {"ParameterFilters": filters, "MaxResults": 50, **extra}
+        return _raw_page(connection, "DescribeParameters", payload)
     return lambda: _collect(page, "Parameters")
 
 
@@ -139,8 +148,10 @@ def measure_listing(endpoint: str, sizes: list[int], repetitions: int, deadline:
                     seed_threads: int = 8, fetch_budget_s: float = 15.0,
                     progress: Callable[[str], None] = print) -> dict[str, Any]:
     """Seed each size in turn and time both listings; stop early (and say so) at `deadline`."""
-    client = ssm_client(endpoint)
-    fetchers = {"GetParametersByPath": by_path_fetcher(client), "DescribeParameters": describe_fetcher(client)}
+    # Raw keep-alive HTTP, not boto3: boto3's own cost per call (~3 ms) would drown the server's.
+    parts = urlsplit(endpoint)
+    connection = SsmConnection(parts.hostname or "127.0.0.1", parts.port or 80)
+    fetchers = {"GetParametersByPath": by_path_fetcher(connection), "DescribeParameters": describe_fetcher(connection)}
     steps: list[SizeStep] = []
     stored = 0
     note = ""
