@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from bench import run_command
+
 # The project's performance targets (see the README's Performance section).
 TARGET_TIMES_MOTO = 3.0
 TARGET_SHARE_OF_CEILING = 0.60
@@ -70,6 +72,8 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
             else:
                 lines.append({"name": name, "value": None, "shown": "n/a", "target": target,
                               "verdict": "not judged: not measured"})
+    if "run_command" in results:
+        lines += run_command.summary_lines(results["run_command"])
     return lines
 
 
@@ -118,6 +122,9 @@ def render_markdown(results: dict[str, Any], machine_line: str) -> str:
         for server in listed:
             if results["listing"][server].get("note"):
                 out.append(f"\n{server}: {results['listing'][server]['note']}.")
+
+    if "run_command" in results:
+        out += run_command.render_table(results["run_command"])
 
     out.append("\nTargets:\n")
     for line in results["summary"]:

@@ -24,10 +24,11 @@ from bench.listing import measure_listing  # noqa: E402
 from bench.load import boto3_load, ssm_client, wrk_load  # noqa: E402
 from bench.machine import describe_machine, machine_line  # noqa: E402
 from bench.report import render_markdown, summarize  # noqa: E402
+from bench.run_command import measure_run_command  # noqa: E402
 from bench.servers import SERVERS, RunningServer, ServerDidNotStart, running  # noqa: E402
 from bench.wire import BENCH_PARAMETER  # noqa: E402
 
-MEASUREMENTS = ("throughput", "listing")
+MEASUREMENTS = ("throughput", "listing", "run_command")
 OPERATIONS = ("GetParameter", "PutParameter")
 CONCURRENCY = (1, 8)
 DRIVERS = {"boto3": boto3_load, "wrk": wrk_load}
@@ -41,12 +42,13 @@ class Settings:
     listing_repetitions: int
     seeding_budget_s: float  # per server; what a server has not seeded by then is reported unfinished
     run_budget_s: float  # seeding also stops early enough for the whole run to end within this
+    command_repetitions: int  # run_command: timings per size (median reported)
 
     @classmethod
     def for_mode(cls, quick: bool) -> "Settings":
         if quick:
-            return cls(True, 2.0, (1_000, 10_000), 5, 120.0, 8 * 60.0)
-        return cls(False, 5.0, (1_000, 10_000, 100_000), 7, 660.0, 19 * 60.0)
+            return cls(True, 2.0, (1_000, 10_000), 5, 120.0, 8 * 60.0, 3)
+        return cls(False, 5.0, (1_000, 10_000, 100_000), 7, 660.0, 19 * 60.0, 5)
 
 
 # Time kept back from seeding for the listing fetches that follow it (two operations, up to 15 s each per size).
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": [],
         "listing": {},
     }
+    if "run_command" in measurements:
+        results["run_command"] = {"skipped": "the emulator server was not run"}
     crashed = False
     log_dir = args.out.parent / "logs"
     began = time.monotonic()
@@ -128,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
                     results["listing"][name] = measure_listing(
                         server.endpoint, list(settings.listing_sizes), settings.listing_repetitions,
                         deadline=deadline, progress=progress)
+                if "run_command" in measurements and name == "emulator":  # only the emulator runs commands
+                    results["run_command"] = measure_run_command(
+                        server.endpoint, settings.command_repetitions, progress)
         except ServerDidNotStart as error:
             state["status"] = f"did not start: {error.reason} (log: {log_dir / (name + '.log')})"
             state["error"] = str(error)

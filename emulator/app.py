@@ -26,6 +26,7 @@ def build_capabilities(services: Services) -> list[object]:
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
+    from emulator.run_command import RunCommand
     from emulator.tags import Tags
 
     parameter_store = ParameterStore(services)
@@ -34,7 +35,10 @@ def build_capabilities(services: Services) -> list[object]:
     managed_instances = ManagedInstances(services)
     fleet_manager = FleetManager(services, managed_instances)
     hybrid_activations = HybridActivations(services)
-    return [parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations]
+    run_command = RunCommand(
+        services, documents=documents, instances=managed_instances, parameters=parameter_store
+    )
+    return [parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command]
 
 
 def create_app(config: Config) -> Flask:

@@ -49,6 +49,9 @@ class Config:
     # How often every managed instance is checked (PingStatus), and labelled containers are looked for.
     ping_interval: float = 5.0
     discovery_interval: float = 5.0
+    # Run Command: threads running command invocations (each mostly waits on its process's output);
+    # at least 50, SendCommand's default MaxConcurrency, so one command's default fan-out runs at once.
+    command_workers: int = 64
 
     @property
     def resolved_data_dir(self) -> Path | None:
@@ -114,6 +117,8 @@ def validate(config: Config) -> Config:
         raise ConfigError("durability must be 'normal' or 'full'")
     if not (len(config.default_account_id) == 12 and config.default_account_id.isdigit()):
         raise ConfigError("default account must be 12 digits")
+    if not isinstance(config.command_workers, int) or not 1 <= config.command_workers <= 1024:
+        raise ConfigError("command_workers must be between 1 and 1024")
     for name in ("ping_interval", "discovery_interval"):
         if not isinstance(getattr(config, name), (int, float)) or not 0.05 <= getattr(config, name) <= 3600:
             raise ConfigError(f"{name.replace('_', '-')} must be between 0.05 and 3600 seconds")

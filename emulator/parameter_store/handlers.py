@@ -112,6 +112,18 @@ class ParameterStore:
     def on_reset(self) -> None:
         self.kms.clear_cache()
 
+    # --- the in-process API ----------------------------------------------------------------
+
+    def read(self, ctx: RequestContext, name: str) -> Parameter | None:
+        """A parameter as GetParameter answers it for `name` (a name, ARN, `name:version` or
+        `name:label`), or None if the caller has none by that name. SecureString values stay
+        encrypted: callers that resolve {{ssm:name}} references refuse them, as SSM does."""
+        try:
+            found = self.get_parameter(ctx, GetParameterRequest.model_construct(Name=name, WithDecryption=False))
+        except (ParameterNotFound, ParameterVersionNotFound, ValidationException):
+            return None
+        return found.Parameter
+
     # --- helpers ---------------------------------------------------------------------------
 
     def _ref(self, ctx: RequestContext, given: str, selectors: bool = True) -> NameRef:
