@@ -12,3 +12,8 @@ class Clock:
     def time(self) -> float:
         """Epoch seconds."""
         return time.time()
+
+
+def timestamp(epoch: float) -> datetime:
+    """A stored epoch-seconds value as the aware UTC datetime the API models carry."""
+    return datetime.fromtimestamp(epoch, timezone.utc)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from api_models.documents import (
@@ -27,14 +26,12 @@ from api_models.documents import (
 from api_models.shared import Tag
 from emulator.documents import aws_owned
 from emulator.documents.content import platforms_of
+from emulator.clock import timestamp
 
 ACTIVE = "Active"
 SHA256 = "Sha256"
-_UTC = timezone.utc
 
 
-def timestamp(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, _UTC)
 
 
 @dataclass(frozen=True, slots=True)

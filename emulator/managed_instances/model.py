@@ -6,9 +6,10 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from emulator.backends import HostFacts
+from emulator import clock
 
 # A recent SSM Agent release (3.3.x, 2024); reported with IsLatestVersion true, since nothing here
 # ever updates an agent.
@@ -19,7 +20,6 @@ SOURCE_TYPE = "AWS::SSM::ManagedInstance"
 ONLINE = "Online"
 CONNECTION_LOST = "ConnectionLost"
 
-_UTC = timezone.utc
 
 
 def instance_id_for(backend: str, *identity: object) -> str:
@@ -81,7 +81,7 @@ class ManagedInstance:
 
 
 def timestamp(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, _UTC)
+    return None if epoch is None else clock.timestamp(epoch)
 
 
 def facts_from_json(text: str | None) -> HostFacts | None:

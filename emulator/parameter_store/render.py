@@ -3,17 +3,14 @@ store, already in the shapes the model declares, so validating them again would 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
 
 from api_models.parameter_store import Parameter, ParameterHistory, ParameterMetadata
 from emulator.parameter_store import policies, public
+from emulator.clock import timestamp
 
 SECURE = "SecureString"
-_UTC = timezone.utc
 
 
-def timestamp(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, _UTC)
 
 
 def parameter(row: sqlite3.Row, name: str, arn: str, value: str, selector: str | None = None) -> Parameter:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from api_models.run_command import Command, CommandPlugin, CommandInvocation, GetCommandInvocationResult
 from api_models.shared import AlarmConfiguration, CloudWatchOutputConfig, NotificationConfig, Target
+from emulator.clock import timestamp
 
 STDOUT_CHARS = 24000
 STDERR_CHARS = 8000
@@ -31,8 +32,6 @@ OUTPUT_PATH = "/_emulator/commands/{command}/{instance}/{plugin}/{stream}"
 _UTC = timezone.utc
 
 
-def timestamp(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, _UTC)
 
 
 def iso(epoch: float | None) -> str:
