@@ -16,6 +16,7 @@ from emulator.protocol.identity import IdentityResolver
 from emulator.protocol.json11 import JsonProtocol
 from emulator.services import Services
 from emulator.store import Database
+from emulator.websocket import install_test_echo
 
 log = logging.getLogger("ssm_emulator")
 
@@ -94,6 +95,7 @@ def create_app(config: Config) -> Flask:
         if blueprint is not None:
             app.register_blueprint(blueprint())
     app.extensions["ssm_emulator"] = services
+    install_test_echo(app)  # only when SSM_EMULATOR_TEST_ECHO_WEBSOCKET=1
 
     for capability in capabilities:
         start = getattr(capability, "start", None)
