@@ -39,6 +39,7 @@ import base64
 import errno
 import hashlib
 import os
+import select
 import selectors
 import socket
 import ssl
@@ -402,7 +403,25 @@ class WebSocket:
 
     def _fail(self, code: int, reason: str) -> None:
         self._try_send(CLOSE, code.to_bytes(2, "big") + reason.encode("utf-8")[:123])
+        self._linger()
         self._finish(code, reason)
+
+    def _linger(self) -> None:
+        """Half-close, then drop what the peer is still sending until it stops: closing a socket
+        with unread input makes the kernel send a reset, which can destroy our close frame
+        before the peer has read it (seen with a client mid-way through an oversized message)."""
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            return
+        deadline = time.monotonic() + _CLOSE_TIMEOUT
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                readable, _, _ = select.select([self._sock], [], [], remaining)
+                if not readable or not self._sock.recv(65536):
+                    return
+            except (OSError, ValueError):
+                return
 
     def _finish(self, code: int, reason: str) -> None:
         """Ends the TCP connection (the server closes the socket object itself, see the module doc)."""
