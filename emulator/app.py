@@ -23,11 +23,12 @@ log = logging.getLogger("ssm_emulator")
 
 def build_capabilities(services: Services) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
-    another receives it in its constructor (Run Command gets Documents and ManagedInstances)."""
+    another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances)."""
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
     from emulator.run_command import RunCommand
+    from emulator.session_manager import SessionManager
     from emulator.tags import Tags
 
     parameter_store = ParameterStore(services)
@@ -39,7 +40,11 @@ def build_capabilities(services: Services) -> list[object]:
     run_command = RunCommand(
         services, documents=documents, instances=managed_instances, parameters=parameter_store
     )
-    return [parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command]
+    session_manager = SessionManager(services, documents=documents, instances=managed_instances)
+    return [
+        parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
+        session_manager,
+    ]
 
 
 def create_app(config: Config) -> Flask:

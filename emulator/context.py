@@ -29,6 +29,9 @@ class Caller:
 class RequestContext:
     caller: Caller
     request_id: str
+    # The Host header the client called (e.g. "127.0.0.1:4566"), for URLs handed back to it
+    # (StartSession's StreamUrl); None when the request did not come over HTTP.
+    host: str | None = None
 
     @property
     def account_id(self) -> str:

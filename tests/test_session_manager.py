@@ -1,0 +1,336 @@
+"""Session Manager end to end: boto3 StartSession against the real server, then the data channel over a real
+websocket with the independent protocol client (session_client.py), and a real bash in a real container.
+
+The client follows the plugin's receiver rules (output before its handler is ready is dropped unacked,
+duplicates are dropped silently, digests are enforced); `Shell.lose` drops frames as a lossy path would, to
+prove the server retransmits."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import EmulatorProcess, make_client
+from session_client import SessionClient, decode
+from test_managed_instances import wait_for
+from test_parameter_store import error_of
+from test_run_command import register_container, register_sshd
+from ws_client import BINARY, CLOSE, PING, PONG, TEXT, RawClient, readable
+
+POLICY_VIOLATION = 1008
+
+
+@pytest.fixture(scope="module")
+def server(instance_emulator: EmulatorProcess) -> EmulatorProcess:
+    return instance_emulator
+
+
+@pytest.fixture(scope="module")
+def ssm(server: EmulatorProcess):
+    return make_client(server.url)
+
+
+@pytest.fixture(scope="module")
+def target(server: EmulatorProcess, ssm, debian_container) -> str:
+    instance_id = register_container(server, debian_container)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30,
+             f"{instance_id} to be connected")
+    return instance_id
+
+
+class Shell:
+    """One data-channel connection: a raw websocket carrying SessionClient's frames, pumped by hand."""
+
+    def __init__(self, server: EmulatorProcess, started: dict, client: SessionClient | None = None) -> None:
+        self.session_id = started["SessionId"]
+        url = urlparse(started["StreamUrl"])
+        assert (url.scheme, url.netloc) == ("ws", f"127.0.0.1:{server.port}"), started["StreamUrl"]
+        assert url.path == f"/v1/data-channel/{self.session_id}" and url.query == "role=publish_subscribe"
+        self.ws = RawClient(server.port, f"{url.path}?{url.query}")
+        assert self.ws.status == 101, self.ws.headers
+        self.client = client or SessionClient(started["TokenValue"], session_id=self.session_id)
+        opening = self.client.open_frame() if client is None else self.client.reconnect(started["TokenValue"])
+        self.ws.send_frame(TEXT, opening.encode())
+        self.close_code: int | None = None
+        self.lose = 0  # output_stream_data frames to drop unseen, as if lost
+        self.lost: list[int] = []
+        self._next_poll = time.monotonic()
+
+    @property
+    def text(self) -> str:
+        return self.client.display.decode("utf-8", "replace")
+
+    def _send(self, frames) -> None:
+        for frame in frames:
+            self.ws.send_frame(BINARY, frame)
+
+    def pump(self, wait: float = 0.05) -> None:
+        deadline = time.monotonic() + wait
+        while self.close_code is None and readable(self.ws, max(0.0, deadline - time.monotonic())):
+            try:
+                _, opcode, payload = self.ws.recv_frame()
+            except EOFError:
+                self.close_code = 1006
+                return
+            if opcode == CLOSE:
+                self.close_code = int.from_bytes(payload[:2], "big") if payload else 1005
+                self.ws.send_frame(CLOSE, payload[:2])
+            elif opcode == PING:
+                self.ws.send_frame(PONG, payload)
+            elif opcode == TEXT:
+                pytest.fail("the server sent a text frame on the data channel")
+            elif self.lose and decode(payload).message_type == "output_stream_data":
+                self.lose -= 1
+                self.lost.append(decode(payload).seq)
+            else:
+                self._send(self.client.receive(payload, time.time()))
+        if time.monotonic() >= self._next_poll:
+            self._send(self.client.poll(time.time()))
+            self._next_poll = time.monotonic() + 0.1
+
+    def until(self, check, what: str, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if self.close_code is not None and not self.client.closed:
+                pytest.fail(f"websocket closed ({self.close_code}) waiting for {what}; shown:\n{self.text}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout}s waiting for {what}; shown:\n{self.text}")
+            self.pump()
+
+    def ready(self) -> Shell:
+        self.until(lambda: self.client.handler_ready, "the handshake")
+        assert self.client.session_type == "Standard_Stream"
+        return self
+
+    def type(self, keys: str) -> None:
+        self._send(self.client.send_input(keys.encode(), time.time()))
+
+    def expect(self, text: str, timeout: float = 15.0) -> None:
+        self.until(lambda: text in self.text, repr(text), timeout)
+
+    def resize(self, cols: int, rows: int) -> None:
+        self._send([self.client.resize(cols, rows, time.time())])
+
+    def wait_closed(self, timeout: float = 15.0) -> None:
+        self.until(lambda: self.client.closed and self.close_code is not None, "channel_closed", timeout)
+
+    def drop(self) -> None:
+        self.ws.close()
+
+
+def open_shell(server, ssm, target: str, **kwargs) -> Shell:
+    return Shell(server, ssm.start_session(Target=target, **kwargs)).ready()
+
+
+def session(ssm, session_id: str, state: str) -> dict | None:
+    found = ssm.describe_sessions(State=state, Filters=[{"key": "SessionId", "value": session_id}])["Sessions"]
+    return found[0] if found else None
+
+
+def wait_history(ssm, session_id: str) -> dict:
+    return wait_for(lambda: session(ssm, session_id, "History"), 15, f"{session_id} in history")  # type: ignore
+
+
+def running(container, marker: str) -> bool:
+    out = container.exec_run(["sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]).output
+    return marker in out.decode(errors="replace")
+
+
+# --- the shell ---------------------------------------------------------------------------------------------
+def test_shell_runs_commands_and_exit_ends_the_session(server, ssm, target):
+    started = ssm.start_session(Target=target, Reason="checking the shell")
+    assert started["SessionId"].startswith("root-") and len(started["SessionId"]) == len("root-") + 17
+    shell = Shell(server, started).ready()
+    shell.type("echo hi-$((40+2))\r")
+    shell.expect("hi-42")
+    active = session(ssm, shell.session_id, "Active")
+    assert active and active["Status"] == "Connected" and active["Reason"] == "checking the shell"
+    assert active["DocumentName"] == "SSM-SessionManagerRunShell"
+    assert active["Owner"] == "arn:aws:iam::123456789012:root"
+
+    shell.type("exit\r")
+    shell.wait_closed()
+    assert shell.client.closed_output == ""
+    ended = wait_history(ssm, shell.session_id)
+    assert ended["Status"] == "Terminated" and ended["EndDate"] >= ended["StartDate"]
+    assert session(ssm, shell.session_id, "Active") is None
+    with urllib.request.urlopen(ended["OutputUrl"]["S3OutputUrl"], timeout=10) as answer:
+        assert b"hi-42" in answer.read()
+
+
+def test_lost_output_is_retransmitted(server, ssm, target):
+    shell = open_shell(server, ssm, target)
+    shell.lose = 3
+    shell.type("echo lost-$((6*7))\r")
+    shell.expect("lost-42")
+    assert len(shell.lost) == 3 and max(shell.lost) < shell.client.expected_seq  # all delivered since
+    ssm.terminate_session(SessionId=shell.session_id)
+    shell.wait_closed()
+
+
+def test_resize_reaches_the_pty(server, ssm, target):
+    shell = open_shell(server, ssm, target)
+    shell.resize(123, 45)
+    shell.type("stty size\r")
+    shell.expect("45 123")
+    shell.resize(90, 30)
+    shell.type("stty size\r")
+    shell.expect("30 90")
+    ssm.terminate_session(SessionId=shell.session_id)
+    shell.wait_closed()
+
+
+def test_ctrl_c_interrupts_the_foreground_command(server, ssm, target, debian_container):
+    marker = f"sleep {4000 + uuid.uuid4().int % 1000}"
+    shell = open_shell(server, ssm, target)
+    shell.type(f"{marker}\r")
+    wait_for(lambda: running(debian_container, marker), 15, f"{marker} to run")
+    shell.type("\x03")
+    shell.type("echo back-$((1+1))\r")
+    shell.expect("back-2", timeout=10)
+    assert not running(debian_container, marker)
+    shell.type("exit\r")
+    shell.wait_closed()
+
+
+def test_terminate_session_ends_a_running_shell(server, ssm, target, debian_container):
+    marker = f"sleep {5000 + uuid.uuid4().int % 1000}"
+    shell = open_shell(server, ssm, target)
+    shell.type(f"{marker}\r")
+    wait_for(lambda: running(debian_container, marker), 15, f"{marker} to run")
+    assert ssm.terminate_session(SessionId=shell.session_id)["SessionId"] == shell.session_id
+    shell.wait_closed()
+    wait_for(lambda: not running(debian_container, marker), 10, f"{marker} to be gone")
+    assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
+
+
+def test_shell_profile_runs_first_and_idle_timeout_ends_the_session(server, ssm, target):
+    name = f"Quick-Shell-{uuid.uuid4().hex[:8]}"
+    content = {"schemaVersion": "1.0", "description": "test", "sessionType": "Standard_Stream",
+               "inputs": {"idleSessionTimeout": "0.05", "shellProfile": {"linux": "export GREETING=profiled"}}}
+    ssm.create_document(Name=name, DocumentType="Session", Content=json.dumps(content))
+    shell = open_shell(server, ssm, target, DocumentName=name)
+    shell.type("echo $GREETING-x\r")
+    shell.expect("profiled-x")
+    quiet_since = time.monotonic()
+    shell.wait_closed(timeout=20)
+    assert time.monotonic() - quiet_since >= 2.5  # 0.05 minutes of no input and no output
+    assert "inactivity" in (shell.client.closed_output or "")
+    assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
+
+
+# --- tokens ------------------------------------------------------------------------------------------------
+def _refused(server, started: dict, token: str, path_id: str | None = None) -> None:
+    path = f"/v1/data-channel/{path_id or started['SessionId']}?role=publish_subscribe"
+    ws = RawClient(server.port, path)
+    assert ws.status == 101
+    ws.send_frame(TEXT, SessionClient(token).open_frame().encode())
+    _, opcode, payload = ws.recv_frame()
+    assert (opcode, int.from_bytes(payload[:2], "big")) == (CLOSE, POLICY_VIOLATION)
+    ws.close()
+
+
+def test_tokens_are_checked_and_single_use(server, ssm, target):
+    started = ssm.start_session(Target=target)
+    other = ssm.start_session(Target=target)
+    _refused(server, started, "not-a-token")
+    _refused(server, started, other["TokenValue"])  # another session's token
+    shell = Shell(server, started).ready()  # the refusals did not use up the right token
+    _refused(server, started, started["TokenValue"])  # used once already
+    shell.type("echo still-$((2*3))\r")
+    shell.expect("still-6")  # the refused attempts did not disturb the live connection
+    for s in (started, other):
+        ssm.terminate_session(SessionId=s["SessionId"])
+    shell.wait_closed()
+    assert wait_history(ssm, other["SessionId"])["Status"] == "Terminated"
+
+
+def test_resume_session_reattaches_to_the_same_shell(server, ssm, target):
+    shell = open_shell(server, ssm, target)
+    shell.type("X=kept-$((3*3)); sleep 1; echo late-$((5*5))\r")
+    shell.until(lambda: len(shell.client.outgoing) == 0, "the input to be acked")
+    shell.drop()  # the output of the echo comes while no websocket is open
+    wait_for(lambda: (session(ssm, shell.session_id, "Active") or {}).get("Status") == "Disconnected", 10,
+             "the session to be Disconnected")
+    resumed = ssm.resume_session(SessionId=shell.session_id)
+    assert resumed["StreamUrl"].endswith(f"/v1/data-channel/{shell.session_id}?role=publish_subscribe")
+    again = Shell(server, {**resumed, "SessionId": shell.session_id}, client=shell.client)
+    again.expect("late-25")
+    again.type("echo $X\r")
+    again.expect("kept-9")
+    assert session(ssm, shell.session_id, "Active")["Status"] == "Connected"
+    again.type("exit\r")
+    again.wait_closed()
+
+
+# --- the API -----------------------------------------------------------------------------------------------
+def test_describe_sessions_filters_and_pages(server, ssm, target):
+    before = datetime.now(timezone.utc) - timedelta(seconds=2)
+    ids = [ssm.start_session(Target=target)["SessionId"] for _ in range(3)]
+    ssm.terminate_session(SessionId=ids[0])
+    wait_history(ssm, ids[0])
+
+    def listed(state: str, *filters: tuple[str, str], **kwargs) -> list[str]:
+        chosen = [{"key": k, "value": v} for k, v in filters]
+        found = ssm.describe_sessions(State=state, Filters=chosen, **kwargs)["Sessions"]
+        return [s["SessionId"] for s in found if s["SessionId"] in ids]  # earlier tests' sessions aside
+
+    mine = ("InvokedAfter", before.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert listed("Active", mine, ("Target", target)) == [ids[2], ids[1]]
+    assert ids[0] not in listed("Active", mine)
+    assert listed("History", mine, ("Status", "Terminated")) == [ids[0]]
+    assert listed("Active", mine, ("Status", "Connecting")) == [ids[2], ids[1]]
+    assert listed("Active", mine, ("Owner", "arn:aws:iam::123456789012:root")) == [ids[2], ids[1]]
+    assert listed("Active", mine, ("Owner", "arn:aws:iam::123456789012:user/else")) == []
+    assert listed("Active", ("InvokedBefore", before.strftime("%Y-%m-%dT%H:%M:%SZ")), ("Target", target)) == []
+    assert listed("Active", mine, ("Target", "mi-00000000000000000")) == []
+
+    # only these two are Connecting: the other tests' sessions were all connected
+    connecting = [{"key": "Status", "value": "Connecting"}]
+    first = ssm.describe_sessions(State="Active", MaxResults=1, Filters=connecting)
+    assert [s["SessionId"] for s in first["Sessions"]] == [ids[2]]
+    rest = ssm.describe_sessions(State="Active", MaxResults=1, NextToken=first["NextToken"], Filters=connecting)
+    assert [s["SessionId"] for s in rest["Sessions"]] == [ids[1]] and "NextToken" not in rest
+    assert error_of(ssm.describe_sessions, State="Active", NextToken="junk")[0] == "InvalidNextToken"
+    for session_id in ids[1:]:
+        ssm.terminate_session(SessionId=session_id)
+    # never connected: the session ends without a shell, and the token can no longer be resumed
+    assert wait_history(ssm, ids[1])["Status"] == "Terminated"
+    assert not ssm.resume_session(SessionId=ids[1]).get("TokenValue")
+
+
+def test_start_session_refuses_unknown_targets_and_documents(ssm, target):
+    assert error_of(ssm.start_session, Target="mi-0123456789abcdef0")[0] == "TargetNotConnected"
+    assert error_of(ssm.start_session, Target=target, DocumentName="No-Such-Document")[0] == "InvalidDocument"
+    assert error_of(ssm.start_session, Target=target, DocumentName="AWS-RunShellScript")[0] == "InvalidDocument"
+    assert error_of(ssm.terminate_session, SessionId="root-0123456789abcdef0")[0] == "DoesNotExistException"
+    assert error_of(ssm.resume_session, SessionId="root-0123456789abcdef0")[0] == "DoesNotExistException"
+    assert ssm.get_connection_status(Target="mi-0123456789abcdef0")["Status"] == "notconnected"
+
+
+def test_start_session_to_an_offline_instance_fails_as_aws(server, ssm, make_container):
+    container = make_container()
+    instance_id = register_container(server, container)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    container.stop(timeout=0)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "notconnected", 30, "offline")
+    code, message = error_of(ssm.start_session, Target=instance_id)
+    assert (code, message) == ("TargetNotConnected", f"{instance_id} is not connected.")
+
+
+def test_shell_on_an_ssh_host(server, ssm, sshd):
+    instance_id = register_sshd(server, sshd)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    shell = open_shell(server, ssm, instance_id)
+    shell.resize(101, 33)
+    shell.type("echo ssh-$((40+2)); stty size\r")
+    shell.expect("ssh-42")
+    shell.expect("33 101")
+    shell.type("exit\r")
+    shell.wait_closed()
+    assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
