@@ -165,6 +165,11 @@ class SocketStream:
         self._sock.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
+        # close() alone does not end a connection another thread is blocked reading: shut it down first
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._sock.close()
 
 
