@@ -55,6 +55,7 @@ class SessionPlan:
     shell_profile: str      # shellProfile.linux, typed into the shell first, as the agent does
     idle_timeout: float | None   # seconds
     max_duration: float | None   # seconds
+    properties: dict[str, Any] | None = None  # Port sessions: the document's session properties, filled in
 
 
 # (session, status, output): Connected / Disconnected while alive; Terminated / Failed at the end.
@@ -65,7 +66,7 @@ class LiveSession:
     def __init__(self, plan: SessionPlan, backend: Callable[[], InstanceBackend], on_status: StatusListener,
                  clock: Callable[[], float] = time.time) -> None:
         self.plan = plan
-        self.channel = AgentChannel(plan.session_id, plan.session_type, None)
+        self.channel = AgentChannel(plan.session_id, plan.session_type, plan.properties)
         self.transcript = bytearray()
         self._backend = backend
         self._on_status = on_status

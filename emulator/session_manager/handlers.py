@@ -19,7 +19,7 @@ import logging
 import re
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +48,9 @@ from api_models.session_manager import (
 from emulator import paging
 from emulator.clock import timestamp
 from emulator.context import RequestContext
+from emulator.documents import validate_and_fill
 from emulator.operations import operation
-from emulator.session_manager import storage
+from emulator.session_manager import port_forwarding, storage
 from emulator.session_manager.channel.handshake import SessionType
 from emulator.session_manager.data_channel import LiveSession, SessionPlan
 from emulator.session_manager.schema import COMPONENT, MIGRATIONS
@@ -125,11 +126,17 @@ class SessionManager:
         if instance is None or not instance.online:
             raise TargetNotConnected(NOT_CONNECTED.format(target=target))
         document = self.documents.resolve(ctx, req.DocumentName or DEFAULT_DOCUMENT)
-        plan_inputs = self._preferences(ctx, document)
+        port = document.document_type == "Session" and port_forwarding.is_port_document(document.content)
+        properties = self._port_properties(document, req.Parameters) if port else None
+        # Port sessions take the account's preferences (timeouts) from SSM-SessionManagerRunShell, as in AWS.
+        plan_inputs = self._preferences(ctx, self.documents.resolve(ctx, DEFAULT_DOCUMENT) if port else document)
         if req.Parameters and not document.parameters:
             raise InvalidParameters(NO_PARAMETERS.format(name=document.name))
         session_id = f"{_caller_name(ctx.caller.arn)}-{secrets.token_hex(9)[:17]}"
         plan = _plan(session_id, target, plan_inputs)
+        if properties is not None:
+            plan = replace(plan, session_type=SessionType.PORT, command="", user=None, shell_profile="",
+                           properties=properties)
         now = self.clock.time()
         with self.db.write() as conn:
             storage.insert(conn, storage.NewSession(
@@ -138,11 +145,20 @@ class SessionManager:
                 parameters=json.dumps(req.Parameters or {}), started_at=now,
                 max_session_duration=_minutes_text(plan_inputs.get("maxSessionDuration")),
             ))
-        session = LiveSession(plan, lambda: self.instances.backend(target), self._on_status, self.clock.time)
+        live_type = port_forwarding.PortForwardingSession if properties is not None else LiveSession
+        session = live_type(plan, lambda: self.instances.backend(target), self._on_status, self.clock.time)
         with self._lock:
             self.live[session_id] = session
         return StartSessionResponse(SessionId=session_id, TokenValue=self._issue(session_id, now),
                                     StreamUrl=self._stream_url(ctx, session_id))
+
+    @staticmethod
+    def _port_properties(document: ResolvedDocument, parameters: Any) -> dict[str, Any]:
+        values = validate_and_fill(document.parameters, parameters or {})
+        properties = port_forwarding.session_properties(document.content, values)
+        if (problem := port_forwarding.supported(properties)) is not None:
+            raise InvalidDocument(problem)
+        return properties
 
     def _preferences(self, ctx: RequestContext, document: ResolvedDocument) -> dict[str, Any]:
         """The `inputs` a session runs with (Standard_Stream documents only, for now)."""

@@ -1,0 +1,222 @@
+"""Port sessions (AWS-StartPortForwardingSession, ...ToRemoteHost): the agent side of smux port forwarding
+(reference 6.3-6.7).
+
+The handshake announces AgentVersion 3.3.0.0 (> 3.0.196.0, > 3.1.1511.0) with the document's session
+properties, `type` LocalPortForwarding, so the plugin multiplexes with smux and keeps its keepalive off. The
+client's Output payloads are one continuous smux byte stream (frames split across and packed into messages);
+each SYN dials the destination inside the instance (`open_tcp`), PSH bytes go to it, FIN half-closes it; what
+the destination sends comes back as PSH frames (1024-byte Output payloads), its end as a FIN. A failed dial
+sends the Flag ConnectToPortError (3) and a FIN. Flag TerminateSession (2, Ctrl-C) ends the session.
+
+`PortForwardingSession` reuses LiveSession (websocket, acks, resends, resume, ending); its "process" is a
+`PortRelay`, which the base class writes client input to and kills/closes at the end.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+from typing import Any
+
+from emulator.backends import BackendError, ByteStream
+from emulator.session_manager.channel.agent import AgentChannel
+from emulator.session_manager.channel.handshake import SessionType
+from emulator.session_manager.channel.messages import PayloadType
+from emulator.session_manager.channel.smux import SmuxError, StreamClosed, StreamData, StreamMultiplexer, \
+    StreamOpened
+from emulator.session_manager.channel.terminal import PayloadFlag, flag_payload
+from emulator.session_manager.data_channel import LiveSession, SessionPlan
+
+log = logging.getLogger("ssm_emulator.session_manager")
+
+LOCAL_PORT_FORWARDING = "LocalPortForwarding"
+DEFAULT_HOST = "localhost"  # the instance itself, as the agent dials it
+RECV_SIZE = 32768
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+
+
+def is_port_document(content: Any) -> bool:
+    return isinstance(content, dict) and content.get("sessionType") == SessionType.PORT
+
+
+def session_properties(content: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The document's `properties` with {{ parameter }} placeholders filled in (strings stay strings)."""
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return _PLACEHOLDER.sub(lambda m: "" if values.get(m.group(1)) is None else str(values[m.group(1)]),
+                                    value)
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return value
+
+    properties = content.get("properties")
+    return fill(properties) if isinstance(properties, dict) else {}
+
+
+def supported(properties: dict[str, Any]) -> str | None:
+    """Why the emulator cannot serve these properties (None: smux mode, which it can)."""
+    if properties.get("type") != LOCAL_PORT_FORWARDING:
+        return "ssm-emulator serves Port sessions of type LocalPortForwarding only (smux port forwarding)."
+    try:
+        port = int(str(properties.get("portNumber", "")))
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        return f"portNumber {properties.get('portNumber')!r} is not a port."
+    return None
+
+
+class PortForwardingSession(LiveSession):
+    def __init__(self, plan: SessionPlan, *args: Any, **kwargs: Any) -> None:
+        super().__init__(plan, *args, **kwargs)
+        self.channel = AgentChannel(plan.session_id, SessionType.PORT, dict(plan.properties or {}))
+        properties = plan.properties or {}
+        self.destination = (str(properties.get("host") or DEFAULT_HOST), int(str(properties.get("portNumber"))))
+
+    def _start_process(self) -> str | None:  # under the lock, right after the handshake
+        self._process = PortRelay(self)  # type: ignore[assignment]
+        return None
+
+    # called by the relay's threads
+    def send_stream(self, payload: bytes, payload_type: PayloadType = PayloadType.OUTPUT) -> None:
+        if not payload:
+            return
+        with self._lock:
+            if self._finished:
+                return
+            now = self._clock()
+            self.last_activity = now
+            self._acked.clear()
+            self._send(self.channel.send(payload, now, payload_type))
+
+    def relay_ended(self) -> None:
+        threading.Thread(target=self._finish, args=("Terminated", self._end_output or ""),
+                         name=f"session-{self.plan.session_id}-end", daemon=True).start()
+
+
+class _Connection:
+    """One smux stream joined to one TCP connection: a thread dials then writes, another reads."""
+
+    def __init__(self, relay: PortRelay, stream_id: int) -> None:
+        self.relay = relay
+        self.stream_id = stream_id
+        self.outbox: queue.Queue[bytes | None] = queue.Queue()
+        self.tcp: ByteStream | None = None
+        self.closed = False
+        threading.Thread(target=self._dial_and_write, name=f"port-{stream_id}-w", daemon=True).start()
+
+    def _dial_and_write(self) -> None:
+        relay = self.relay
+        host, port = relay.session.destination
+        try:
+            tcp = relay.session._backend().open_tcp(host, port)
+        except (OSError, BackendError, ValueError) as error:
+            log.info("session %s: stream %d: connecting to %s:%d failed: %s", relay.session.plan.session_id,
+                     self.stream_id, host, port, error)
+            relay.session.send_stream(flag_payload(PayloadFlag.CONNECT_TO_PORT_ERROR), PayloadType.FLAG)
+            relay.end_stream(self)
+            return
+        with relay.lock:
+            if self.closed:
+                tcp.close()
+                return
+            self.tcp = tcp
+        threading.Thread(target=self._read, args=(tcp,), name=f"port-{self.stream_id}-r", daemon=True).start()
+        while (data := self.outbox.get()) is not None:
+            try:
+                tcp.sendall(data)
+            except (OSError, BackendError):
+                break
+        self.close()
+
+    def _read(self, tcp: ByteStream) -> None:
+        try:
+            while chunk := tcp.recv(RECV_SIZE):
+                with self.relay.lock:
+                    frames = self.relay.mux.write(self.stream_id, chunk)
+                    self.relay.session.send_stream(frames)
+        except Exception as error:  # noqa: BLE001 - closed under us, or the backend broke: the stream ends
+            log.debug("session %s: stream %d: %s", self.relay.session.plan.session_id, self.stream_id, error)
+        self.relay.end_stream(self)
+
+    def close(self) -> None:
+        with self.relay.lock:
+            if self.closed and self.tcp is None:
+                return
+            self.closed, tcp, self.tcp = True, self.tcp, None
+        self.outbox.put(None)
+        if tcp is not None:
+            # close_write first: SocketStream.close alone does not end a connection another thread is reading
+            # (the blocked recv keeps the socket alive), so the destination would never hear of it.
+            for end in (tcp.close_write, tcp.close):
+                try:
+                    end()
+                except (OSError, BackendError):
+                    pass
+
+
+class PortRelay:
+    """The Process-like object LiveSession drives: `write` takes the client's smux bytes."""
+
+    def __init__(self, session: PortForwardingSession) -> None:
+        self.session = session
+        self.mux = StreamMultiplexer()
+        self.lock = session._lock  # one lock for the channel, the mux and the connections: no ordering to get wrong
+        self.connections: dict[int, _Connection] = {}
+        self._ended = False
+
+    def write(self, data: bytes) -> None:
+        try:
+            events = self.mux.feed(data)
+        except SmuxError as error:
+            log.warning("session %s: not smux: %s", self.session.plan.session_id, error)
+            return
+        for event in events:
+            if isinstance(event, StreamOpened):
+                self.connections[event.stream_id] = _Connection(self, event.stream_id)
+            elif isinstance(event, StreamData):
+                connection = self.connections.get(event.stream_id)
+                if connection is not None:
+                    connection.outbox.put(event.data)
+            elif isinstance(event, StreamClosed):
+                # The plugin closed its stream (the local connection ended). smux drops writes after a FIN,
+                # so like the agent: deliver what is queued, then close the destination connection.
+                connection = self.connections.pop(event.stream_id, None)
+                if connection is not None:
+                    connection.outbox.put(None)
+
+    def end_stream(self, connection: _Connection) -> None:
+        """The destination ended (or never connected): FIN to the client, drop the connection."""
+        with self.lock:
+            fin = self.mux.close(connection.stream_id)
+            self.connections.pop(connection.stream_id, None)
+            self.session.send_stream(fin)
+        connection.close()
+
+    def resize(self, cols: int, rows: int) -> None:
+        pass
+
+    def kill(self) -> None:
+        with self.lock:
+            if self._ended:
+                return
+            self._ended = True
+            connections = list(self.connections.values())
+            self.connections.clear()
+        for connection in connections:
+            connection.close()
+        self.session.relay_ended()
+
+    def close(self) -> None:
+        with self.lock:
+            connections = list(self.connections.values())
+            self.connections.clear()
+            self._ended = True
+        for connection in connections:
+            connection.close()
+
+    def wait(self, timeout: float | None = None) -> None:
+        pass
