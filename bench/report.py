@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from bench import run_command
+from bench import run_command, session_manager
 
 # The project's performance targets (see the README's Performance section).
 TARGET_TIMES_MOTO = 3.0
@@ -74,6 +74,8 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
                               "verdict": "not judged: not measured"})
     if "run_command" in results:
         lines += run_command.summary_lines(results["run_command"])
+    if "session_manager" in results:
+        lines += session_manager.summary_lines(results["session_manager"])
     return lines
 
 
@@ -125,6 +127,8 @@ def render_markdown(results: dict[str, Any], machine_line: str) -> str:
 
     if "run_command" in results:
         out += run_command.render_table(results["run_command"])
+    if "session_manager" in results:
+        out += session_manager.render_table(results["session_manager"])
 
     out.append("\nTargets:\n")
     for line in results["summary"]:

@@ -25,10 +25,11 @@ from bench.load import boto3_load, ssm_client, wrk_load  # noqa: E402
 from bench.machine import describe_machine, machine_line  # noqa: E402
 from bench.report import render_markdown, summarize  # noqa: E402
 from bench.run_command import measure_run_command  # noqa: E402
+from bench.session_manager import measure_session_manager  # noqa: E402
 from bench.servers import SERVERS, RunningServer, ServerDidNotStart, running  # noqa: E402
 from bench.wire import BENCH_PARAMETER  # noqa: E402
 
-MEASUREMENTS = ("throughput", "listing", "run_command")
+MEASUREMENTS = ("throughput", "listing", "run_command", "session_manager")
 OPERATIONS = ("GetParameter", "PutParameter")
 CONCURRENCY = (1, 8)
 DRIVERS = {"boto3": boto3_load, "wrk": wrk_load}
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if "run_command" in measurements:
         results["run_command"] = {"skipped": "the emulator server was not run"}
+    if "session_manager" in measurements:
+        results["session_manager"] = {"skipped": "the emulator server was not run"}
     crashed = False
     log_dir = args.out.parent / "logs"
     began = time.monotonic()
@@ -135,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                 if "run_command" in measurements and name == "emulator":  # only the emulator runs commands
                     results["run_command"] = measure_run_command(
                         server.endpoint, settings.command_repetitions, progress)
+                if "session_manager" in measurements and name == "emulator":  # only the emulator has sessions
+                    results["session_manager"] = measure_session_manager(server.endpoint, settings.quick, progress)
         except ServerDidNotStart as error:
             state["status"] = f"did not start: {error.reason} (log: {log_dir / (name + '.log')})"
             state["error"] = str(error)
