@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from fixtures_instances import PASSWORD_USER, SshServer, run_test_container, BUSYBOX_IMAGE
+from fixtures_instances import BUSYBOX_IMAGE, PASSWORD_USER, SshServer, run_test_container, unavailable
 
 from emulator.backends import BackendError, InstanceBackend
 from emulator.backends.docker import DockerBackend, ProcessStream, SocketStream
@@ -283,7 +283,7 @@ def test_ssh_alive_false_when_nothing_answers() -> None:
 
 def test_ssh_password_login(sshd: SshServer) -> None:
     if sshd.password is None:
-        pytest.skip(f"could not create {PASSWORD_USER} with a password on this machine")
+        unavailable(f"could not create {PASSWORD_USER} with a password on this machine")
     backend = SshBackend(SshTarget(sshd.host, sshd.port, PASSWORD_USER, password=sshd.password))
     try:
         assert backend.run(["id", "-un"]).stdout.decode().strip() == PASSWORD_USER

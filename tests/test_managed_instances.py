@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST_INSTANCE_CHECKS, ROOT, EmulatorProcess, make_client
-from fixtures_instances import DEBIAN_IMAGE, PASSWORD_USER
+from fixtures_instances import DEBIAN_IMAGE, PASSWORD_USER, unavailable
 from test_parameter_store import error_of
 
 INSTANCE_ID = re.compile(r"mi-[0-9a-f]{17}\Z")
@@ -146,7 +146,7 @@ def test_ssh_hosts_with_key_text_key_file_and_password(server, ssm, sshd):
     )["InstanceId"]
     assert by_file == by_key
     if sshd.password is None:
-        pytest.skip("no password user on this machine")
+        unavailable("no password user on this machine")
     by_password = register(
         server, {"backend": "ssh", "host": sshd.host, "port": sshd.port, "username": PASSWORD_USER, "password": sshd.password}, 201
     )["InstanceId"]
