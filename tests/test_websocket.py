@@ -217,6 +217,10 @@ def test_server_log_shows_no_errors_and_no_response_after_the_101(server):
             if f"GET {TEST_ECHO_PATH} HTTP/1.1\"" in line
         ]
 
+    for _ in range(30):  # accepted handshakes of its own, so the check does not rest on earlier tests
+        client = RawClient(server.port)
+        assert client.status == 101
+        client.close()
     # gunicorn writes an access line when a connection's handler ends: wait for them, with a deadline
     deadline = time.monotonic() + 10
     while len(echo_statuses(server.log())) < 30 and time.monotonic() < deadline:
