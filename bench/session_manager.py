@@ -11,16 +11,20 @@ in the same container: the Docker SDK's exec socket (exec_create tty=True + exec
 mechanism the emulator's docker backend uses, so the difference is the emulator's own cost; this one is
 judged), and `docker exec -it` (the CLI) under a pseudo-terminal from Python's `pty` module, for reference.
 
-Throughput: 32 MiB pushed to a sink (perl, inside the container, listening on host loopback) that answers
-DONE once it has read everything; timed from the first byte sent until DONE arrives. Through an
-AWS-StartPortForwardingSession (smux stream, 1 KiB input_stream_data messages as the plugin sends them; the
-frames are encoded and masked before the timer starts, so the Python client's encoding is not counted) and
-through a direct TCP connection to the same sink. Median of a few repetitions, after a warm-up.
+Throughput, both directions, against a direct TCP connection to the same perl service in the container (host
+networking), median of a few repetitions after a warm-up:
+- download (judged): the service sends N bytes; timed from the request until the client holds all N. Through an
+  AWS-StartPortForwardingSession the client acks every message and checks its SHA-256, as the plugin does.
+- upload: N bytes to a sink that answers DONE once it has read everything, through the session in 1 KiB
+  input_stream_data messages, as the plugin sends them (the frames are encoded and masked before the timer starts,
+  so the Python client's encoding is not counted). The plugin itself sleeps 1 ms after each such message, so no
+  real plugin uploads faster than about 1 MB/s: this row shows the emulator is not what limits it.
 
-Targets: echo p50 no more than 5 ms above the direct exec's; forwarded throughput at least 30% of direct TCP.
+Targets: echo p50 no more than 5 ms above the direct exec's; forwarded download at least 30% of direct TCP.
 """
 
 import os
+import contextlib
 import pty
 import select
 import shutil
@@ -29,7 +33,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -66,7 +70,26 @@ while (my $c = $s->accept) {
 """
 
 
-_CLIENT_CPU: list[float] = []  # the bench client's own CPU seconds per forwarded push
+SOURCE = r"""
+use IO::Socket::INET; $SIG{CHLD} = 'IGNORE';
+my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $ARGV[0], Listen => 16, ReuseAddr => 1)
+    or die "listen: $!";
+my $block = 'x' x (1 << 20);
+while (my $c = $s->accept) {
+    if (!fork) {
+        close $s; my $want = int(<$c>); my $sent = 0;
+        while ($sent < $want) {
+            my $n = $want - $sent; $n = length($block) if $n > length($block);
+            my $w = syswrite($c, $block, $n); last unless $w; $sent += $w;
+        }
+        shutdown($c, 1); exit 0;
+    }
+    close $c;
+}
+"""
+
+
+_CLIENT_CPU: list[float] = []  # the bench client's own CPU seconds per forwarded transfer
 
 
 class ChannelClosed(RuntimeError):
@@ -275,23 +298,60 @@ def _echo_session(ssm: Any, instance_id: str, warmup: int, samples: int) -> list
         channel.close()
 
 
-def _push_forwarded(ssm: Any, instance_id: str, port: int, size: int) -> float:
+@contextlib.contextmanager
+def _forwarding(ssm: Any, instance_id: str, port: int) -> Iterator[tuple[Channel, int]]:
+    """A port session to `port` with one smux stream open (the channel and the stream id), terminated after."""
     started = ssm.start_session(Target=instance_id, DocumentName="AWS-StartPortForwardingSession",
                                 Parameters={"portNumber": [str(port)], "localPortNumber": ["0"]})
     channel = Channel(started)
     try:
         channel.until(lambda: channel.client.handler_ready, "the port handshake")
-        client = channel.client
-        if client.session_type != "Port":
-            raise RuntimeError(f"expected a Port session, got {client.session_type}")
-        stream_id, syn = client.open_stream(time.time())
+        if channel.client.session_type != "Port":
+            raise RuntimeError(f"expected a Port session, got {channel.client.session_type}")
+        stream_id, syn = channel.client.open_stream(time.time())
         channel.send(syn)
+        yield channel, stream_id
+    finally:
+        ssm.terminate_session(SessionId=channel.session_id)
+        channel.close()
+
+
+def _download_forwarded(ssm: Any, instance_id: str, port: int, size: int) -> float:
+    with _forwarding(ssm, instance_id, port) as (channel, stream_id):
+        client = channel.client
+        client.mux.keep_data = False  # count only: the direct client does not keep the bytes either
+        began, cpu_began = time.perf_counter(), time.process_time()
+        channel.send(client.write_stream(stream_id, f"{size}\n".encode(), time.time()))
+        channel.until(lambda: client.mux.received_bytes[stream_id] >= size, "the download", timeout=300)
+        elapsed = time.perf_counter() - began
+        _CLIENT_CPU.append(time.process_time() - cpu_began)
+        if client.mux.received_bytes[stream_id] != size:
+            raise RuntimeError(f"received {client.mux.received_bytes[stream_id]} bytes, expected {size}")
+        return elapsed
+
+
+def _download_direct(port: int, size: int) -> float:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        began = time.perf_counter()
+        sock.sendall(f"{size}\n".encode())
+        received = 0
+        while chunk := sock.recv(1 << 20):
+            received += len(chunk)
+        elapsed = time.perf_counter() - began
+    if received != size:
+        raise RuntimeError(f"received {received} bytes, expected {size}")
+    return elapsed
+
+
+def _upload_forwarded(ssm: Any, instance_id: str, port: int, size: int) -> float:
+    with _forwarding(ssm, instance_id, port) as (channel, stream_id):
+        client = channel.client
         data = f"{size}\n".encode() + os.urandom(size)
         # Encode and mask every websocket frame before the timer: the Python client's cost is not the server's.
         frames = [frame_bytes(BINARY, f) for f in client.write_stream(stream_id, data, time.time())]
         received = client.mux.received[stream_id]
         sock = channel.ws.sock
-        began, cpu_began = time.perf_counter(), time.process_time()
+        began = time.perf_counter()
         for i in range(0, len(frames), 16):
             sock.sendall(b"".join(frames[i:i + 16]))
             channel._one(0)  # read what is waiting (acks), and the 100 ms poll when due
@@ -299,16 +359,12 @@ def _push_forwarded(ssm: Any, instance_id: str, port: int, size: int) -> float:
                 channel._one(0)
         channel.until(lambda: b"DONE" in received, "the sink's DONE", timeout=300)
         elapsed = time.perf_counter() - began
-        _CLIENT_CPU.append(time.process_time() - cpu_began)
         if f"DONE {size}\n".encode() not in received:
             raise RuntimeError(f"sink answered {bytes(received)!r}, expected DONE {size}")
         return elapsed
-    finally:
-        ssm.terminate_session(SessionId=channel.session_id)
-        channel.close()
 
 
-def _push_direct(port: int, size: int) -> float:
+def _upload_direct(port: int, size: int) -> float:
     data = f"{size}\n".encode() + os.urandom(size)
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
         began = time.perf_counter()
@@ -394,24 +450,37 @@ def measure_session_manager(endpoint: str, quick: bool, progress: Callable[[str]
                  + (f", CLI exec -it {echo['docker_cli']['p50_ms']:.2f}/{echo['docker_cli']['p99_ms']:.2f}"
                     if "docker_cli" in echo else ""))
 
-        port = free_port()
-        container.exec_run(["perl", "-e", SINK, str(port)], detach=True)
-        _wait(lambda: _listening(port), "the sink to listen", 15)
-        _push_direct(port, 1 << 20)
-        _push_forwarded(ssm, instance_id, port, 1 << 20)  # warm-up
-        direct = [_push_direct(port, size) for _ in range(repetitions)]
-        _CLIENT_CPU.clear()
-        forwarded = [_push_forwarded(ssm, instance_id, port, size) for _ in range(repetitions)]
+        sink, source = free_port(), free_port()
+        container.exec_run(["perl", "-e", SINK, str(sink)], detach=True)
+        container.exec_run(["perl", "-e", SOURCE, str(source)], detach=True)
+        _wait(lambda: _listening(sink) and _listening(source), "the sink and the source to listen", 15)
         mb = size / 1e6
-        throughput = {"direct_mb_s": round(mb / statistics.median(direct), 1),
-                      "forwarded_mb_s": round(mb / statistics.median(forwarded), 2),
-                      "forwarded_best_mb_s": round(mb / min(forwarded), 2),
-                      # how busy the bench's own client was while pushing: near 1.0 means the client limits it
-                      "client_cpu_share": round(sum(_CLIENT_CPU) / sum(forwarded), 2)}
-        throughput["share"] = round(throughput["forwarded_mb_s"] / throughput["direct_mb_s"], 4)
-        result["throughput"] = throughput
-        progress(f"  session_manager throughput: forwarded {throughput['forwarded_mb_s']:.1f} MB/s, "
-                 f"direct TCP {throughput['direct_mb_s']:.1f} MB/s ({throughput['share']:.1%})")
+
+        _download_direct(source, 1 << 20)
+        _download_forwarded(ssm, instance_id, source, 1 << 20)  # warm-up
+        direct = [_download_direct(source, size) for _ in range(repetitions)]
+        _CLIENT_CPU.clear()
+        forwarded = [_download_forwarded(ssm, instance_id, source, size) for _ in range(repetitions)]
+        download = {"direct_mb_s": round(mb / statistics.median(direct), 1),
+                    "forwarded_mb_s": round(mb / statistics.median(forwarded), 1),
+                    "forwarded_best_mb_s": round(mb / min(forwarded), 1),
+                    # how busy the bench's own client was: near 1.0 means the client limits it
+                    "client_cpu_share": round(sum(_CLIENT_CPU) / sum(forwarded), 2)}
+        download["share"] = round(download["forwarded_mb_s"] / download["direct_mb_s"], 4)
+        result["download"] = download
+        progress(f"  session_manager download: forwarded {download['forwarded_mb_s']:.1f} MB/s, "
+                 f"direct TCP {download['direct_mb_s']:.1f} MB/s ({download['share']:.1%})")
+
+        upload_size = size // 4  # 1 KiB messages: a quarter of the bytes keeps the run short
+        _upload_forwarded(ssm, instance_id, sink, 1 << 20)  # warm-up
+        direct = [_upload_direct(sink, upload_size) for _ in range(repetitions)]
+        forwarded = [_upload_forwarded(ssm, instance_id, sink, upload_size) for _ in range(repetitions)]
+        upload = {"bytes": upload_size, "direct_mb_s": round(upload_size / 1e6 / statistics.median(direct), 1),
+                  "forwarded_mb_s": round(upload_size / 1e6 / statistics.median(forwarded), 2)}
+        upload["share"] = round(upload["forwarded_mb_s"] / upload["direct_mb_s"], 4)
+        result["upload"] = upload
+        progress(f"  session_manager upload (1 KiB messages): forwarded {upload['forwarded_mb_s']:.1f} MB/s, "
+                 f"direct TCP {upload['direct_mb_s']:.1f} MB/s")
     finally:
         progress("  session_manager: removing the container")
         container.remove(force=True)
@@ -423,23 +492,23 @@ def summary_lines(measured: dict[str, Any]) -> list[dict[str, Any]]:
     if "skipped" in measured:
         return [{"name": "session_manager", "value": None, "shown": "n/a", "target": "",
                  "verdict": f"not measured: {measured['skipped']}"}]
-    echo, throughput = measured["echo"], measured["throughput"]
+    echo, download = measured["echo"], measured["download"]
     return [
         {"name": "session_manager: keystroke echo p50 − direct PTY exec (docker SDK) p50",
          "value": echo["overhead_p50_ms"], "shown": f"{echo['overhead_p50_ms']:+.2f} ms",
          "target": f"≤ {TARGET_ECHO_OVERHEAD_MS:g} ms",
          "verdict": "PASS" if echo["overhead_p50_ms"] <= TARGET_ECHO_OVERHEAD_MS else "FAIL"},
-        {"name": "session_manager: forwarded-port throughput ÷ direct TCP",
-         "value": throughput["share"], "shown": f"{throughput['share']:.1%}",
+        {"name": "session_manager: forwarded-port download ÷ direct TCP",
+         "value": download["share"], "shown": f"{download['share']:.1%}",
          "target": f"≥ {TARGET_THROUGHPUT_SHARE:.0%}",
-         "verdict": "PASS" if throughput["share"] >= TARGET_THROUGHPUT_SHARE else "FAIL"},
+         "verdict": "PASS" if download["share"] >= TARGET_THROUGHPUT_SHARE else "FAIL"},
     ]
 
 
 def render_table(measured: dict[str, Any]) -> list[str]:
     if "skipped" in measured:
         return [f"\nSession Manager: not measured ({measured['skipped']})."]
-    echo, throughput = measured["echo"], measured["throughput"]
+    echo = measured["echo"]
     out = [f"\nSession Manager keystroke echo: ms from one typed character to its echo in bash, "
            f"{measured['echo_samples']} samples after {measured['echo_warmup']} warm-up.\n",
            "| Path | p50 | p99 | min |", "|---|---:|---:|---:|"]
@@ -450,8 +519,12 @@ def render_table(measured: dict[str, Any]) -> list[str]:
         if key in echo:
             row = echo[key]
             out.append(f"| {label} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['min_ms']:.2f} |")
-    out.append(f"\nPort forwarding: {measured['bytes'] >> 20} MiB to a sink in the container, median of "
-               f"{measured['repetitions']}: forwarded {throughput['forwarded_mb_s']:.1f} MB/s (best "
-               f"{throughput['forwarded_best_mb_s']:.1f}), direct TCP {throughput['direct_mb_s']:,.0f} MB/s; the bench "
-               f"client was busy {throughput['client_cpu_share']:.0%} of the forwarded time.")
+    download, upload = measured["download"], measured["upload"]
+    out.append(f"\nPort forwarding, median of {measured['repetitions']}: download of {measured['bytes'] >> 20} MiB "
+               f"from a service in the container {download['forwarded_mb_s']:,.1f} MB/s through a session (best "
+               f"{download['forwarded_best_mb_s']:,.1f}; the bench client, which checks every digest and acks every "
+               f"message as the plugin does, was busy {download['client_cpu_share']:.0%} of that time) against "
+               f"{download['direct_mb_s']:,.0f} MB/s over direct TCP; upload of {upload['bytes'] >> 20} MiB in 1 KiB "
+               f"messages {upload['forwarded_mb_s']:,.1f} MB/s against {upload['direct_mb_s']:,.0f} MB/s direct (the "
+               f"plugin sleeps 1 ms after each 1 KiB message, so it cannot send faster than about 1 MB/s).")
     return out

@@ -73,6 +73,7 @@ ABNORMAL_CLOSURE = 1006  # never on the wire: the connection dropped without a c
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
 _CLOSE_TIMEOUT = 2.0
 _RECV_CHUNK = 256 * 1024
+_IOV_MAX = 1024  # buffers per sendmsg (Linux UIO_MAXIOV)
 
 
 @dataclass(frozen=True)
@@ -344,18 +345,21 @@ class WebSocket:
 
     # -- sending -----------------------------------------------------------------------------
 
-    def send(self, data: bytes | str) -> None:
-        """Sends one message: text for `str`, binary for `bytes`. Raises `ConnectionClosed`."""
+    def send(self, data: bytes | str | Sequence[bytes]) -> None:
+        """Sends one message: text for `str`, binary for `bytes` or for several buffers sent back to back
+        (written with the frame header in one sendmsg, never joined). Raises `ConnectionClosed`."""
         if isinstance(data, str):
             self._send(TEXT, data.encode("utf-8"))
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            self._send(BINARY, data)
         else:
-            self._send(BINARY, bytes(data))
+            self._send(BINARY, *data)
 
     def ping(self, payload: bytes = b"") -> None:
         self._send(PING, payload)
 
-    def _send(self, opcode: int, payload: bytes) -> None:
-        if opcode in _CONTROL_OPCODES and len(payload) > 125:
+    def _send(self, opcode: int, *payload: bytes | bytearray | memoryview) -> None:
+        if opcode in _CONTROL_OPCODES and sum(map(len, payload)) > 125:
             raise ValueError("control frame payloads are at most 125 bytes")
         with self._send_lock:
             if self._close_sent or self._closed.is_set():
@@ -363,7 +367,7 @@ class WebSocket:
             if opcode == CLOSE:
                 self._close_sent = True
             try:
-                self._sock.sendall(_frame(opcode, payload))
+                _send_all(self._sock, [_frame_header(opcode, sum(map(len, payload))), *payload])
             except OSError:
                 self._finish_locked(ABNORMAL_CLOSURE, "connection lost")
                 raise ConnectionClosed(ABNORMAL_CLOSURE, "connection lost") from None
@@ -465,15 +469,27 @@ class _ConnectionGone:
         raise ConnectionResetError(errno.ECONNRESET, "connection taken over by a WebSocket")
 
 
-def _frame(opcode: int, payload: bytes) -> bytes:
-    n = len(payload)
+def _frame_header(opcode: int, n: int) -> bytes:
     if n < 126:
-        header = bytes((0x80 | opcode, n))
-    elif n < 1 << 16:
-        header = bytes((0x80 | opcode, 126)) + n.to_bytes(2, "big")
-    else:
-        header = bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big")
-    return header + payload
+        return bytes((0x80 | opcode, n))
+    if n < 1 << 16:
+        return bytes((0x80 | opcode, 126)) + n.to_bytes(2, "big")
+    return bytes((0x80 | opcode, 127)) + n.to_bytes(8, "big")
+
+
+def _send_all(sock: socket.socket, buffers: list[bytes | bytearray | memoryview]) -> None:
+    """sendall for several buffers: sendmsg gathers them without a joined copy (a large message would
+    otherwise be copied into fresh memory once more just to put a few header bytes in front)."""
+    if isinstance(sock, ssl.SSLSocket):  # TLS sockets have no sendmsg
+        sock.sendall(b"".join(buffers))
+        return
+    views = [memoryview(b).cast("B") for b in buffers if len(b)]
+    while views:
+        sent = sock.sendmsg(views[:_IOV_MAX])
+        while views and sent >= len(views[0]):
+            sent -= len(views.pop(0))
+        if sent:
+            views[0] = views[0][sent:]
 
 
 def _unmask(payload: bytes, mask: bytes) -> bytes:

@@ -68,15 +68,18 @@ def decode(frame: bytes) -> WireMessage:
 class ClientMux:
     """The plugin's smux v1 client, minimal: odd stream ids from 3, frames reassembled from any split."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_data: bool = True) -> None:
         self.next_id = 3
+        self.keep_data = keep_data  # False: only count (the throughput bench), sparing fresh memory per byte
         self.received: dict[int, bytearray] = {}
+        self.received_bytes: dict[int, int] = {}
         self.closed_by_peer: set[int] = set()
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def syn(self) -> tuple[int, bytes]:
         stream_id, self.next_id = self.next_id, self.next_id + 2
         self.received[stream_id] = bytearray()
+        self.received_bytes[stream_id] = 0
         return stream_id, bytes([1, 0, 0, 0]) + stream_id.to_bytes(4, "little")
 
     @staticmethod
@@ -92,17 +95,25 @@ class ClientMux:
         return bytes([1, 1, 0, 0]) + stream_id.to_bytes(4, "little")
 
     def feed(self, data: bytes) -> None:
-        self._buffer += data
-        while len(self._buffer) >= 8:
-            length = int.from_bytes(self._buffer[2:4], "little")
-            if len(self._buffer) < 8 + length:
-                return
-            command, stream_id = self._buffer[1], int.from_bytes(self._buffer[4:8], "little")
-            body, self._buffer = self._buffer[8:8 + length], self._buffer[8 + length:]
-            if command == 2 and stream_id in self.received:
-                self.received[stream_id] += body
-            elif command == 1:
-                self.closed_by_peer.add(stream_id)
+        # Frames are parsed in place through a memoryview; only an incomplete tail is kept for next time.
+        if self._buffer:
+            self._buffer += data
+            data = self._buffer
+        with memoryview(data) as view:
+            offset, end = 0, len(view)
+            while end - offset >= 8:
+                length = int.from_bytes(view[offset + 2:offset + 4], "little")
+                if end - offset - 8 < length:
+                    break
+                command, stream_id = view[offset + 1], int.from_bytes(view[offset + 4:offset + 8], "little")
+                if command == 2 and stream_id in self.received:
+                    self.received_bytes[stream_id] += length
+                    if self.keep_data:
+                        self.received[stream_id] += view[offset + 8:offset + 8 + length]
+                elif command == 1:
+                    self.closed_by_peer.add(stream_id)
+                offset += 8 + length
+            self._buffer = bytearray(view[offset:])
 
 
 @dataclass

@@ -381,8 +381,8 @@ class Conversation:
     def to_client(self, frames):
         replies = []
         for frame in frames:
-            if self.connected:
-                replies += self.client.receive(frame, self.now)
+            if self.connected:  # the agent's output frames come as (header, payload) buffers
+                replies += self.client.receive(b"".join(frame) if isinstance(frame, tuple) else frame, self.now)
         self.to_agent(replies)
 
     def to_agent(self, frames, ready=True):
@@ -459,7 +459,7 @@ def test_agent_reacks_duplicates_and_client_drops_them_silently():
     first = talk.agent.receive(frame, talk.now)
     again = talk.agent.receive(frame, talk.now)
     assert len(first.frames) == 1 and len(again.frames) == 1 and len(first.events) == 1 and again.events == ()
-    out = talk.agent.send(b"y", talk.now)[0]
+    out = b"".join(talk.agent.send(b"y", talk.now)[0])
     assert talk.client.receive(out, talk.now) and talk.client.receive(out, talk.now) == []
     assert talk.client.display == b"y"
 

@@ -7,8 +7,10 @@ a chunk that ends in BYE, so the destination's end (a FIN to the client) can be 
 the destination connection: smux drops writes after a FIN, so nothing comes back for that stream."""
 from __future__ import annotations
 
+import array
 import os
 import socket
+import sys
 import time
 
 import pytest
@@ -30,6 +32,25 @@ while (my $c = $s->accept) {
         while (sysread($c, $b, 65536)) {
             my $o = 0; $o += syswrite($c, $b, length($b) - $o, $o) while $o < length $b;
             last if $b =~ /BYE$/;
+        }
+        shutdown($c, 1); exit 0;
+    }
+    close $c;
+}
+"""
+
+# Sends the big-endian 32-bit integers 0, 1, ... n-1 for a request line "n": a long, checkable download.
+COUNTER_SERVER = r"""
+use IO::Socket::INET; $SIG{CHLD} = 'IGNORE';
+my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $ARGV[0], Listen => 16, ReuseAddr => 1)
+    or die "listen: $!";
+while (my $c = $s->accept) {
+    if (!fork) {
+        close $s; my $n = int(<$c>);
+        for (my $i = 0; $i < $n; $i += 65536) {
+            my $end = $i + 65536 > $n ? $n : $i + 65536;
+            my $b = pack("N*", $i .. $end - 1); my $o = 0;
+            $o += syswrite($c, $b, length($b) - $o, $o) while $o < length $b;
         }
         shutdown($c, 1); exit 0;
     }
@@ -69,6 +90,14 @@ def echo_port(debian_container) -> int:
     port = _free_port()
     debian_container.exec_run(["perl", "-e", ECHO_SERVER, str(port)], detach=True)
     wait_for(lambda: _listening(port), 15, f"the echo server on {port}")
+    return port
+
+
+@pytest.fixture(scope="module")
+def counter_port(debian_container) -> int:
+    port = _free_port()
+    debian_container.exec_run(["perl", "-e", COUNTER_SERVER, str(port)], detach=True)
+    wait_for(lambda: _listening(port), 15, f"the counter server on {port}")
     return port
 
 
@@ -137,6 +166,37 @@ def test_a_mebibyte_round_trips_byte_for_byte(server, ssm, target, echo_port):
     assert fwd.received(stream) == data
     ssm.terminate_session(SessionId=fwd.session_id)
     fwd.wait_closed()
+
+
+def counted(count: int) -> bytes:
+    """What the counter server sends for `count`."""
+    expected = array.array("I", range(count))
+    if sys.byteorder == "little":
+        expected.byteswap()
+    return expected.tobytes()
+
+
+def test_a_large_download_survives_a_reconnect_intact(server, ssm, target, counter_port):
+    # 16 MiB is twice what a session may have unacked (port_forwarding.READ_BUFFERS x READ_SIZE), so read
+    # buffers are reused after their acks. The websocket drops mid-way: everything unacked is resent on the
+    # resumed one, and a buffer reused before its ack would show here as wrong bytes.
+    count = 4 << 20
+    fwd = forward(server, ssm, target, counter_port)
+    stream = fwd.open()
+    fwd.write(stream, f"{count}\n".encode())
+    fwd.until(lambda: len(fwd.client.mux.received[stream]) >= 2 << 20, "the first 2 MiB", timeout=60)
+    fwd.drop()
+    wait_for(lambda: (session(ssm, fwd.session_id, "Active") or {}).get("Status") == "Disconnected", 10,
+             "the session to be Disconnected")
+    time.sleep(0.5)  # the destination goes on sending while no websocket is open
+    resumed = ssm.resume_session(SessionId=fwd.session_id)
+    again = Forward(server, {**resumed, "SessionId": fwd.session_id}, client=fwd.client)
+    again.until(lambda: again.fin_from_server(stream), "the rest and the destination's FIN", timeout=120)
+    received = again.received(stream)
+    assert len(received) == 4 * count
+    assert received == counted(count)
+    ssm.terminate_session(SessionId=fwd.session_id)
+    again.wait_closed()
 
 
 def test_three_concurrent_connections_stay_apart(server, ssm, target, echo_port):

@@ -31,7 +31,10 @@ class RawClient:
             chunk = self.sock.recv(65536)
             assert chunk, f"connection closed during handshake: {self.buf!r}"
             self.buf += chunk
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        head, rest = self.buf.split(b"\r\n\r\n", 1)
+        # A bytearray: appends and front deletions are amortised O(1), so reading many frames out of one
+        # large recv does not copy the rest of the buffer each time.
+        self.buf = bytearray(rest)
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         self.status = int(status_line.split()[1])
         self.headers = {k.strip().lower(): v.strip() for k, v in (h.split(":", 1) for h in header_lines)}
@@ -45,7 +48,8 @@ class RawClient:
             if not chunk:
                 raise EOFError(f"EOF with {len(self.buf)} of {n} bytes")
             self.buf += chunk
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
     def recv_frame(self) -> tuple[bool, int, bytes]:
@@ -63,7 +67,7 @@ class RawClient:
 
     def rest_until_eof(self) -> bytes:
         """Everything the server still sends before closing the TCP connection."""
-        out = self.buf
+        out = bytes(self.buf)
         while chunk := self.sock.recv(65536):
             out += chunk
         return out
@@ -85,7 +89,7 @@ def frame_bytes(opcode: int, payload: bytes, fin: bool = True, masked: bool = Tr
     if not masked:
         return header + payload
     mask = os.urandom(4)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if n < 4096 else \
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)) if n < 64 else \
         header + mask + _xor_fast(payload, mask)
 
 

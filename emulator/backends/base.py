@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal
 
 StreamName = Literal["stdout", "stderr"]
 Command = Sequence[str] | str  # an argv, or a script for /bin/sh -c
@@ -98,13 +98,26 @@ class Completed:
     stderr: bytes
 
 
-class ByteStream(Protocol):
+class ByteStream:
     """A bidirectional byte stream to a TCP port as the instance sees it; recv returns b"" at end."""
 
-    def sendall(self, data: bytes) -> None: ...
-    def recv(self, size: int = 65536) -> bytes: ...
-    def close_write(self) -> None: ...
-    def close(self) -> None: ...
+    def sendall(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def recv(self, size: int = 65536) -> bytes:
+        raise NotImplementedError
+
+    def recv_into(self, buffer: bytearray | memoryview) -> int:
+        """Like socket.recv_into; 0 at end. Streams over a socket override it to read without a copy."""
+        data = self.recv(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close_write(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
 
 
 class _OutputBuffer:

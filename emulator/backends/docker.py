@@ -121,7 +121,7 @@ class DockerProcess(Process):
             pass
 
 
-class ProcessStream:
+class ProcessStream(ByteStream):
     """A ByteStream over a relay process's stdin and stdout."""
 
     def __init__(self, process: Process) -> None:
@@ -151,7 +151,7 @@ class ProcessStream:
         self._process.close()
 
 
-class SocketStream:
+class SocketStream(ByteStream):
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
 
@@ -160,6 +160,9 @@ class SocketStream:
 
     def recv(self, size: int = 65536) -> bytes:
         return self._sock.recv(size)
+
+    def recv_into(self, buffer: bytearray | memoryview) -> int:
+        return self._sock.recv_into(buffer)
 
     def close_write(self) -> None:
         self._sock.shutdown(socket.SHUT_WR)

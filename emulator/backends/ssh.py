@@ -19,6 +19,7 @@ import paramiko
 
 from emulator.backends.base import (
     BackendError,
+    ByteStream,
     Command,
     InstanceBackend,
     Process,
@@ -94,7 +95,7 @@ class SshProcess(Process):
         self._channel.close()
 
 
-class ChannelStream:
+class ChannelStream(ByteStream):
     """A ByteStream over a direct-tcpip channel."""
 
     def __init__(self, channel: paramiko.Channel) -> None:

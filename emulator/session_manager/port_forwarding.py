@@ -5,7 +5,7 @@ The handshake announces AgentVersion 3.3.0.0 (> 3.0.196.0, > 3.1.1511.0) with th
 properties, `type` LocalPortForwarding, so the plugin multiplexes with smux and keeps its keepalive off. The
 client's Output payloads are one continuous smux byte stream (frames split across and packed into messages);
 each SYN dials the destination inside the instance (`open_tcp`), PSH bytes go to it, FIN half-closes it; what
-the destination sends comes back as PSH frames (1024-byte Output payloads), its end as a FIN. A failed dial
+the destination sends comes back as PSH frames (one Output message per read, see READ_SIZE), its end as a FIN. A failed dial
 sends the Flag ConnectToPortError (3) and a FIN. Flag TerminateSession (2, Ctrl-C) ends the session.
 
 `PortForwardingSession` reuses LiveSession (websocket, acks, resends, resume, ending); its "process" is a
@@ -22,7 +22,7 @@ from typing import Any
 from emulator.backends import BackendError, ByteStream
 from emulator.session_manager.channel.agent import AgentChannel
 from emulator.session_manager.channel.handshake import SessionType
-from emulator.session_manager.channel.messages import PayloadType
+from emulator.session_manager.channel.messages import Payload, PayloadType
 from emulator.session_manager.channel.smux import SmuxError, StreamClosed, StreamData, StreamMultiplexer, \
     StreamOpened
 from emulator.session_manager.channel.terminal import PayloadFlag, flag_payload
@@ -32,7 +32,13 @@ log = logging.getLogger("ssm_emulator.session_manager")
 
 LOCAL_PORT_FORWARDING = "LocalPortForwarding"
 DEFAULT_HOST = "localhost"  # the instance itself, as the agent dials it
-RECV_SIZE = 32768
+# One read from a destination becomes one output message (the plugin takes payloads of any size; per-message
+# costs, digest aside, dominate below a few tens of KiB). Reads land in a session's fixed set of buffers,
+# each reused once the client has acked the message that carries it: no fresh memory per read (page faults
+# cost as much as the SHA-256), and at most READ_BUFFERS x READ_SIZE unacked per session, so a destination
+# faster than the client waits instead of filling the emulator's memory.
+READ_SIZE = 1 << 18
+READ_BUFFERS = 32
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 
 
@@ -69,10 +75,51 @@ def supported(properties: dict[str, Any]) -> str | None:
     return None
 
 
+class ReadBuffers:
+    """A fixed set of read buffers, each lent to one output message until the client acks it."""
+
+    def __init__(self, count: int = READ_BUFFERS, size: int = READ_SIZE) -> None:
+        self._free = [bytearray(size) for _ in range(count)]
+        self._lent: dict[int, bytearray] = {}  # by the sequence number of the message carrying it
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def take(self) -> bytearray | None:
+        """A free buffer, waiting for one if all are lent; None once closed."""
+        with self._cond:
+            while not self._free and not self._closed:
+                self._cond.wait()
+            return None if self._closed else self._free.pop()
+
+    def lend(self, buffer: bytearray, sequence_number: int) -> None:
+        with self._cond:
+            self._lent[sequence_number] = buffer
+
+    def give_back(self, buffer: bytearray) -> None:
+        with self._cond:
+            self._free.append(buffer)
+            self._cond.notify()
+
+    def released(self, sequence_number: int) -> None:
+        """OutgoingStream's release hook: the message will not be sent again."""
+        with self._cond:
+            buffer = self._lent.pop(sequence_number, None)
+            if buffer is not None:
+                self._free.append(buffer)
+                self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
 class PortForwardingSession(LiveSession):
     def __init__(self, plan: SessionPlan, *args: Any, **kwargs: Any) -> None:
         super().__init__(plan, *args, **kwargs)
         self.channel = AgentChannel(plan.session_id, SessionType.PORT, dict(plan.properties or {}))
+        self.buffers = ReadBuffers()
+        self.channel.outgoing.on_release = self.buffers.released
         properties = plan.properties or {}
         self.destination = (str(properties.get("host") or DEFAULT_HOST), int(str(properties.get("portNumber"))))
 
@@ -81,16 +128,18 @@ class PortForwardingSession(LiveSession):
         return None
 
     # called by the relay's threads
-    def send_stream(self, payload: bytes, payload_type: PayloadType = PayloadType.OUTPUT) -> None:
+    def send_stream(self, payload: Payload, payload_type: PayloadType = PayloadType.OUTPUT) -> int | None:
+        """Send `payload` as one message (pieces) or several (bytes); the last sequence number used, or None."""
         if not payload:
-            return
+            return None
         with self._lock:
             if self._finished:
-                return
+                return None
             now = self._clock()
             self.last_activity = now
             self._acked.clear()
             self._send(self.channel.send(payload, now, payload_type))
+            return self.channel.outgoing.next_sequence_number - 1
 
     def relay_ended(self) -> None:
         threading.Thread(target=self._finish, args=("Terminated", self._end_output or ""),
@@ -133,14 +182,24 @@ class _Connection:
         self.close()
 
     def _read(self, tcp: ByteStream) -> None:
+        relay = self.relay
+        buffers = relay.session.buffers
         try:
-            while chunk := tcp.recv(RECV_SIZE):
-                with self.relay.lock:
-                    frames = self.relay.mux.write(self.stream_id, chunk)
-                    self.relay.session.send_stream(frames)
+            while (buffer := buffers.take()) is not None:
+                size = tcp.recv_into(buffer)
+                if not size:
+                    buffers.give_back(buffer)
+                    break
+                with relay.lock:  # one read, one message: its smux frames as unjoined pieces of the buffer
+                    sent = relay.session.send_stream(relay.mux.write_pieces(self.stream_id,
+                                                                            memoryview(buffer)[:size]))
+                    if sent is None:
+                        buffers.give_back(buffer)
+                    else:
+                        buffers.lend(buffer, sent)
         except Exception as error:  # noqa: BLE001 - closed under us, or the backend broke: the stream ends
-            log.debug("session %s: stream %d: %s", self.relay.session.plan.session_id, self.stream_id, error)
-        self.relay.end_stream(self)
+            log.debug("session %s: stream %d: %s", relay.session.plan.session_id, self.stream_id, error)
+        relay.end_stream(self)
 
     def close(self) -> None:
         with self.relay.lock:
@@ -206,6 +265,7 @@ class PortRelay:
             self._ended = True
             connections = list(self.connections.values())
             self.connections.clear()
+        self.session.buffers.close()  # a reader waiting for a buffer stops
         for connection in connections:
             connection.close()
         self.session.relay_ended()
@@ -215,6 +275,7 @@ class PortRelay:
             connections = list(self.connections.values())
             self.connections.clear()
             self._ended = True
+        self.session.buffers.close()
         for connection in connections:
             connection.close()
 

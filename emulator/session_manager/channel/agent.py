@@ -15,11 +15,11 @@ from typing import Any
 from .handshake import AGENT_VERSION, HandshakeComplete, HandshakeError, HandshakeResponse, SessionType, \
     handshake_request
 from .messages import ChannelMessage, MessageFormatError, MessageType, PayloadType, Acknowledgement, \
-    acknowledge, decode_message, encode_message
+    Payload, acknowledge, decode_message, encode_message, encode_parts
 from .sequencing import IncomingStream, OutgoingStream
 from .terminal import PayloadFlag, TerminalSize, channel_closed, parse_flag
 
-# The agent hands the client at most 1024 bytes of output per message.
+# The agent hands the client at most 1024 bytes of shell output per message.
 MAX_OUTPUT_PAYLOAD = 1024
 
 
@@ -60,8 +60,9 @@ class Step:
 
 class AgentChannel:
     def __init__(self, session_id: str, session_type: SessionType, properties: dict[str, Any] | None = None,
-                 agent_version: str = AGENT_VERSION) -> None:
+                 agent_version: str = AGENT_VERSION, max_payload: int = MAX_OUTPUT_PAYLOAD) -> None:
         self.session_id = session_id
+        self.max_payload = max_payload
         self.session_type = session_type
         self.properties = properties
         self.agent_version = agent_version
@@ -81,9 +82,15 @@ class AgentChannel:
         payload = handshake_request(self.session_type, self.properties, self.agent_version)
         return [encode_message(self.outgoing.send(PayloadType.HANDSHAKE_REQUEST, payload, now))]
 
-    def send(self, data: bytes, now: float, payload_type: PayloadType = PayloadType.OUTPUT) -> list[bytes]:
-        return [encode_message(self.outgoing.send(payload_type, data[i:i + MAX_OUTPUT_PAYLOAD], now))
-                for i in range(0, len(data), MAX_OUTPUT_PAYLOAD)]
+    def send(self, data: Payload, now: float,
+             payload_type: PayloadType = PayloadType.OUTPUT) -> list[tuple[bytes | memoryview, ...]]:
+        """Output as frames of buffers, each one websocket message, unjoined so that large payloads are not
+        copied on their way out. Bytes are cut into max_payload messages; pieces go as one message."""
+        if isinstance(data, tuple):
+            return [encode_parts(self.outgoing.send(payload_type, data, now))] if data else []
+        size = self.max_payload
+        return [encode_parts(self.outgoing.send(payload_type, data[i:i + size], now))
+                for i in range(0, len(data), size)]
 
     def poll(self, now: float) -> list[bytes]:
         return [encode_message(message) for message in self.outgoing.due(now)]

@@ -64,6 +64,11 @@ class MessageFlags(enum.IntFlag):
 CONTROL_FLAGS = MessageFlags.SYN | MessageFlags.FIN
 
 
+# What a message carries: bytes, or for forwarded port data the pieces it is made of (smux headers and slices
+# of what the destination sent), carried unjoined so that large payloads are never copied on their way out.
+Payload = bytes | tuple[bytes | memoryview, ...]
+
+
 class MessageFormatError(ValueError):
     """A frame too short or inconsistent to read a header from."""
 
@@ -79,7 +84,7 @@ class ChannelMessage:
     message_id: uuid.UUID
     created_date: int  # epoch milliseconds, never 0 on the wire
     payload_type: PayloadType | int
-    payload: bytes = b""
+    payload: Payload = b""
     schema_version: int = SCHEMA_VERSION
     payload_digest: bytes | None = field(default=None, compare=False)
     header_length: int = HEADER_LENGTH
@@ -100,8 +105,17 @@ class ChannelMessage:
         return found
 
 
-def payload_digest(payload: bytes) -> bytes:
+def payload_digest(payload: Payload) -> bytes:
+    if isinstance(payload, tuple):
+        digest = hashlib.sha256()
+        for piece in payload:
+            digest.update(piece)
+        return digest.digest()
     return hashlib.sha256(payload).digest()
+
+
+def payload_length(payload: Payload) -> int:
+    return sum(map(len, payload)) if isinstance(payload, tuple) else len(payload)
 
 
 def message_id_to_wire(message_id: uuid.UUID) -> bytes:
@@ -133,7 +147,12 @@ def _decode_type(raw: bytes) -> MessageType | str:
 
 def encode_message(message: ChannelMessage) -> bytes:
     """The frame exactly as the real agent writes it (HL 116, space padding, fresh SHA-256)."""
-    payload = bytes(message.payload)
+    return b"".join(encode_parts(message))
+
+
+def encode_parts(message: ChannelMessage) -> tuple[bytes | memoryview, ...]:
+    """The same frame as buffers to write back to back (header, then the payload or its pieces)."""
+    payload = message.payload
     header = _HEADER.pack(
         HEADER_LENGTH,
         _encode_type(str(message.message_type)),
@@ -144,9 +163,9 @@ def encode_message(message: ChannelMessage) -> bytes:
         message_id_to_wire(message.message_id),
         payload_digest(payload),
         int(message.payload_type),
-        len(payload),
+        payload_length(payload),
     )
-    return header + payload
+    return (header, *payload) if isinstance(payload, tuple) else (header, payload)
 
 
 def decode_message(frame: bytes) -> ChannelMessage:
@@ -186,13 +205,13 @@ def epoch_ms(now: float) -> int:
 
 
 def stream_data(message_type: MessageType, sequence_number: int, payload_type: PayloadType | int,
-                payload: bytes, now: float, message_id: uuid.UUID | None = None) -> ChannelMessage:
+                payload: Payload, now: float, message_id: uuid.UUID | None = None) -> ChannelMessage:
     """An input_stream_data/output_stream_data message. The agent flags its seq 0 SYN; input is always 0."""
     flags = MessageFlags.NONE
     if message_type is MessageType.OUTPUT_STREAM_DATA and sequence_number == 0:
         flags = MessageFlags.SYN
     return ChannelMessage(message_type, sequence_number, flags, message_id or uuid.uuid4(), epoch_ms(now),
-                          payload_type, bytes(payload))
+                          payload_type, payload if isinstance(payload, tuple) else bytes(payload))
 
 
 @dataclass(frozen=True, slots=True)

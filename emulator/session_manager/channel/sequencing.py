@@ -8,9 +8,10 @@ and acks like the agent does: what it processes, what it buffers, and duplicates
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .messages import ChannelMessage, MessageType, PayloadType, stream_data
+from .messages import ChannelMessage, MessageType, Payload, PayloadType, stream_data
 
 # The agent's numbers: scan every 100 ms, RTO from 200 ms, Jacobson/Karels gains 1/8 and 1/4,
 # clock granularity 10 ms, at most 1 s.
@@ -55,25 +56,35 @@ class OutgoingStream:
 
     `message_type` is output_stream_data for the agent side (input_stream_data would serve a client)."""
 
-    def __init__(self, message_type: MessageType = MessageType.OUTPUT_STREAM_DATA) -> None:
+    def __init__(self, message_type: MessageType = MessageType.OUTPUT_STREAM_DATA,
+                 on_release: Callable[[int], None] | None = None) -> None:
         self.message_type = message_type
         self.next_sequence_number = 0
         self.timeout = RetransmissionTimeout()
+        # Told each sequence number that will never be sent again (acked, or dropped from a full list), so
+        # that whoever owns its payload's memory may reuse it.
+        self.on_release = on_release
         self._unacked: OrderedDict[int, _Unacked] = OrderedDict()
 
-    def send(self, payload_type: PayloadType | int, payload: bytes, now: float) -> ChannelMessage:
+    def send(self, payload_type: PayloadType | int, payload: Payload, now: float) -> ChannelMessage:
         message = stream_data(self.message_type, self.next_sequence_number, payload_type, payload, now)
         self.next_sequence_number += 1
         self._unacked[message.sequence_number] = _Unacked(message, now, now)
         if len(self._unacked) > MAX_BUFFERED:
-            self._unacked.popitem(last=False)
+            dropped, _ = self._unacked.popitem(last=False)
+            self._released(dropped)
         return message
+
+    def _released(self, sequence_number: int) -> None:
+        if self.on_release is not None:
+            self.on_release(sequence_number)
 
     def acknowledge(self, sequence_number: int, now: float) -> bool:
         """Match an ack by sequence number only, as the plugin does; an unknown one is ignored."""
         entry = self._unacked.pop(sequence_number, None)
         if entry is None:
             return False
+        self._released(sequence_number)
         if not entry.resent:
             self.timeout.sample(now - entry.first_sent)
         return True

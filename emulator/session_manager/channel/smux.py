@@ -136,13 +136,20 @@ class StreamMultiplexer:
     def write(self, stream_id: int, data: bytes) -> bytes:
         """PSH frames for `data`, each at most max_frame_size; b"" once the stream is closed (a target may
         still answer after the peer's FIN)."""
+        return b"".join(self.write_pieces(stream_id, data))
+
+    def write_pieces(self, stream_id: int, data: bytes) -> tuple[bytes | memoryview, ...]:
+        """The same frames as headers and slices of `data`, unjoined: forwarded bytes are never copied."""
         if stream_id in self._closed:
-            return b""
+            return ()
         if stream_id not in self._open:
             raise SmuxError(f"stream {stream_id} is not open")
-        view = memoryview(data)
-        return b"".join(SmuxFrame(SmuxCommand.PSH, stream_id, bytes(view[i:i + self.max_frame_size])).encode()
-                        for i in range(0, len(view), self.max_frame_size))
+        view, size = memoryview(data), self.max_frame_size
+        pieces: list[bytes | memoryview] = []
+        for i in range(0, len(view), size):
+            piece = view[i:i + size]
+            pieces += (_HEADER.pack(VERSION, SmuxCommand.PSH, len(piece), stream_id), piece)
+        return tuple(pieces)
 
     def close(self, stream_id: int) -> bytes:
         """The FIN for a stream this side ends (b"" if it is not open)."""
