@@ -1,6 +1,7 @@
 """Port forwarding sessions end to end: boto3 StartSession with AWS-StartPortForwardingSession(ToRemoteHost)
 against the real server, the data channel over a real websocket with the independent protocol client and its
 own smux (session_client.py), and a real TCP echo server inside a real container (host networking).
+Basic and stdio modes: test_session_port_basic.py.
 
 The echo server (perl, in the container) writes back everything a connection sends, and hangs up after echoing
 a chunk that ends in BYE, so the destination's end (a FIN to the client) can be tested too. A client FIN closes
@@ -91,9 +92,11 @@ class Forward(Shell):
         return stream_id
 
     def write(self, stream_id: int, data: bytes) -> None:
+        self.send_frames(self.client.write_stream(stream_id, data, time.time()))
+
+    def send_frames(self, frames: list[bytes]) -> None:
         # A few messages at a time, reading in between, as the plugin (which reads and writes at once) would:
         # a client that only writes would block the server's acks and so its own writes.
-        frames = self.client.write_stream(stream_id, data, time.time())
         for i in range(0, len(frames), 16):
             self._send(frames[i:i + 16])
             self.pump(0)
@@ -210,12 +213,13 @@ def test_ctrl_c_flag_ends_a_forwarding_session(server, ssm, target, echo_port):
     assert wait_history(ssm, fwd.session_id)["Status"] == "Terminated"
 
 
-def test_port_parameters_are_validated_and_stdio_mode_is_refused(ssm, target):
+def test_port_parameters_are_validated(ssm, target):
     code, _ = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartPortForwardingSession",
                        Parameters={"portNumber": ["99999"]})
     assert code == "InvalidParameters"
     code, _ = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartPortForwardingSessionToRemoteHost",
                        Parameters={"portNumber": ["80"]})  # host is required
     assert code == "InvalidParameters"
-    code, message = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartSSHSession")
-    assert code == "InvalidDocument" and "LocalPortForwarding" in message
+    code, _ = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartSSHSession",
+                       Parameters={"portNumber": ["0"]})
+    assert code == "InvalidParameters"
