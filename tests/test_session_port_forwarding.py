@@ -1,7 +1,7 @@
 """Port forwarding sessions end to end: boto3 StartSession with AWS-StartPortForwardingSession(ToRemoteHost)
 against the real server, the data channel over a real websocket with the independent protocol client and its
-own smux (session_client.py), and a real TCP echo server inside a real container (host networking).
-Basic and stdio modes: test_session_port_basic.py.
+own smux (session_client.py), and a real TCP echo server inside a real container (host networking), reached
+directly or through an SSH host. Basic and stdio modes: test_session_port_basic.py.
 
 The echo server (perl, in the container) writes back everything a connection sends, and hangs up after echoing
 a chunk that ends in BYE, so the destination's end (a FIN to the client) can be tested too. A client FIN closes
@@ -18,7 +18,7 @@ from conftest import EmulatorProcess, make_client
 from fixtures_instances import _free_port
 from test_managed_instances import wait_for
 from test_parameter_store import error_of
-from test_run_command import register_container
+from test_run_command import register_container, register_sshd
 from test_session_manager import Shell, session, wait_history
 
 ECHO_SERVER = r"""
@@ -130,16 +130,32 @@ def test_handshake_asks_for_smux_port_forwarding(server, ssm, target, echo_port)
     fwd.wait_closed()
 
 
-def test_a_mebibyte_round_trips_byte_for_byte(server, ssm, target, echo_port):
-    fwd = forward(server, ssm, target, echo_port)
+def round_trip_a_mebibyte(fwd: Forward) -> None:
     data = os.urandom(1 << 20) + b"BYE"
     stream = fwd.open()
     fwd.write(stream, data)
     fwd.until(lambda: fwd.fin_from_server(stream), "the echo and the destination's FIN", timeout=60)
     assert len(fwd.received(stream)) == len(data)
     assert fwd.received(stream) == data
+
+
+def test_a_mebibyte_round_trips_byte_for_byte(server, ssm, target, echo_port):
+    fwd = forward(server, ssm, target, echo_port)
+    round_trip_a_mebibyte(fwd)
     ssm.terminate_session(SessionId=fwd.session_id)
     fwd.wait_closed()
+
+
+def test_a_mebibyte_round_trips_through_an_ssh_host(server, ssm, sshd, echo_port):
+    # On an SSH host open_tcp is a direct-tcpip channel: sshd dials localhost:<echo_port> from the host, where
+    # the container's echo server listens (host networking).
+    instance_id = register_sshd(server, sshd)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    fwd = forward(server, ssm, instance_id, echo_port)
+    round_trip_a_mebibyte(fwd)
+    ssm.terminate_session(SessionId=fwd.session_id)
+    fwd.wait_closed()
+    assert wait_history(ssm, fwd.session_id)["Status"] == "Terminated"
 
 
 def test_three_concurrent_connections_stay_apart(server, ssm, target, echo_port):
