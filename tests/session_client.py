@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 _SHELL_TYPES = {"Standard_Stream", "InteractiveCommands", "NonInteractiveCommands"}
 _FIRST_RTO = 0.2
+_MUX_AFTER_AGENT = "3.0.196.0"  # the plugin multiplexes with agents newer than this
+_FIRST_MUX_CLIENT = (1, 1, 70)  # plugins older than this had no smux at all
 
 
 @dataclass
@@ -145,6 +147,9 @@ class SessionClient:
         self.customer_message = ""
         self.port_errors = 0
         self.mux = ClientMux()
+        # Basic and stdio port modes: what was written raw to each local connection (stdio: one, stdout).
+        self.connections: list[bytearray] = []
+        self.local_open = False  # basic mode: a local connection is accepted (stdio: always, once ready)
         self.dropped: list[tuple[int, str]] = []  # (seq, why) of output_stream_data not taken
 
     # --- sending ---
@@ -186,11 +191,36 @@ class SessionClient:
     def close_stream(self, stream_id: int, now: float) -> list[bytes]:
         return self.send_input(ClientMux.fin(stream_id), now)
 
+    @property
+    def port_mode(self) -> str:
+        """The plugin's choice (reference 6.4): "mux", "basic" or "stdio"."""
+        if (self.properties or {}).get("type") != "LocalPortForwarding":
+            return "stdio"
+        new_client = _parts(self.client_version) >= _FIRST_MUX_CLIENT
+        return "mux" if new_client and _newer(self.agent_version, _MUX_AFTER_AGENT) else "basic"
+
+    def accept(self) -> None:
+        """Basic mode: a local TCP client connects; what comes next is written to it."""
+        self.connections.append(bytearray())
+        self.local_open = True
+
+    def disconnect(self, now: float) -> bytes:
+        """Basic mode: the local connection ended; the plugin tells the agent with DisconnectToPort."""
+        self.local_open = False
+        return self.send_flag(1, now)
+
+    @property
+    def raw_received(self) -> bytes:
+        """Basic and stdio modes: what the current (last) local connection, or stdout, was written."""
+        return bytes(self.connections[-1]) if self.connections else b""
+
     def poll(self, now: float) -> list[bytes]:
         """The 100 ms scheduler: the session handler comes up, and the head of the unacked list is resent
         once older than the first RTO (and then on every poll: the plugin's LastSentTime bug)."""
         if self._handler_pending:
             self._handler_pending, self.handler_ready = False, True
+            if self.session_type == "Port" and self.port_mode == "stdio":
+                self.accept()  # stdin and stdout are there at once
         if not self.outgoing:
             return []
         head = self.outgoing[min(self.outgoing)]
@@ -234,7 +264,8 @@ class SessionClient:
         else:
             if self.session_type is None and message.payload_type == 1:
                 self.session_type, self.handler_ready = "Standard_Stream", True  # no-handshake fallback
-            if not self.handler_ready:
+            if not self.handler_ready or (self.session_type == "Port" and self.port_mode != "mux"
+                                          and not self.local_open):
                 self.dropped.append((message.seq, "not ready"))
                 return []
             out += self._process(message, now)
@@ -253,7 +284,12 @@ class SessionClient:
             if self.session_type is not None:
                 self._handler_pending = True
             return []
-        if self.session_type == "Port":
+        if self.session_type == "Port" and self.port_mode != "mux":
+            if self.connections:
+                self.connections[-1] += message.payload  # any payload type, as the plugin writes them
+            else:  # drained from the buffer before any local connection: readiness is not rechecked then
+                self.dropped.append((message.seq, "no local connection"))
+        elif self.session_type == "Port":
             if message.payload_type == 1:
                 self.mux.feed(message.payload)
             elif message.payload_type == 10 and message.payload == b"\x00\x00\x00\x03":
@@ -279,3 +315,16 @@ class SessionClient:
                 processed.append({"ActionType": action["ActionType"], "ActionResult": 3, "Error": errors[-1]})
         return json.dumps({"ClientVersion": self.client_version, "ProcessedClientActions": processed,
                            "Errors": errors or None}).encode()
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return ()
+
+
+def _newer(version: str, than: str) -> bool:
+    """The plugin's compare: unequal part counts or a non-number mean "not supported"."""
+    mine, theirs = _parts(version), _parts(than)
+    return len(mine) == len(theirs) and mine > theirs

@@ -15,7 +15,8 @@ import pytest
 from emulator.session_manager.channel import agent as agent_side
 from emulator.session_manager.channel.handshake import (AGENT_VERSION, ActionStatus, HandshakeComplete,
                                                         HandshakeError, HandshakeRequest, HandshakeResponse,
-                                                        OpenDataChannelInput, SessionType, handshake_request,
+                                                        OpenDataChannelInput, SessionType, client_supports_smux,
+                                                        compare_versions, handshake_request,
                                                         port_forwarding_properties, ssh_session_properties)
 from emulator.session_manager.channel.messages import (ChannelMessage, MessageFlags, MessageFormatError,
                                                        MessageType, PayloadType, Acknowledgement, acknowledge,
@@ -514,6 +515,35 @@ def test_port_session_smux_through_the_data_channel():
     assert {k: bytes(v) for k, v in talk.client.mux.received.items()} == {k: v[::-1] for k, v in data.items()}
     talk.to_agent([talk.client.send_flag(PayloadFlag.TERMINATE_SESSION, talk.now)])
     assert talk.of(agent_side.FlagReceived) == [agent_side.FlagReceived(PayloadFlag.TERMINATE_SESSION)]
+
+
+@pytest.mark.parametrize(("client_version", "multiplexes", "client_mode"), [
+    ("1.2.0.0", True, "mux"), ("1.1.70", True, "mux"), ("1.1.70.0", True, "mux"), ("1.1.100", True, "mux"),
+    ("1.1.69", False, "basic"), ("1.1.0.0", False, "basic"), ("1.0", False, "basic"), ("", False, "basic")])
+def test_port_mode_follows_the_handshake_client_version(client_version, multiplexes, client_mode):
+    talk = Conversation(SessionType.PORT, port_forwarding_properties(5432))
+    talk.client.client_version = client_version
+    talk.to_client(talk.agent.start(talk.now))
+    assert talk.agent.client_version == client_version  # from the HandshakeResponse
+    assert client_supports_smux(talk.agent.client_version) is multiplexes
+    assert talk.client.port_mode == client_mode  # the test client, like such a plugin, agrees
+
+
+def test_version_compare_is_the_agents():
+    assert compare_versions("1.1.70", "1.1.70") == 0
+    assert compare_versions("1.10.0", "1.9.9") > 0  # numbers, not text
+    assert compare_versions("1.1.70", "1.1.70.0") < 0  # strict: fewer parts is older
+    assert compare_versions("1.1.x", "1.1.70") > 0  # a non-number part compares as text
+    assert compare_versions("", "1.1.70") < 0
+
+
+def test_stdio_mode_for_ssh_session_properties():
+    talk = Conversation(SessionType.PORT, ssh_session_properties(2222))
+    talk.to_client(talk.agent.start(talk.now))
+    talk.tick(0.3)
+    assert talk.client.properties == {"portNumber": "2222"} and talk.client.port_mode == "stdio"
+    talk.to_client(talk.agent.send(b"\x00\x00\x00\x03raw", talk.now))
+    assert talk.client.raw_received == b"\x00\x00\x00\x03raw"  # written as it came, whatever it looks like
 
 
 def test_client_enforces_digests_the_agent_side_computes():

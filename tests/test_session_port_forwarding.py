@@ -1,6 +1,7 @@
 """Port forwarding sessions end to end: boto3 StartSession with AWS-StartPortForwardingSession(ToRemoteHost)
 against the real server, the data channel over a real websocket with the independent protocol client and its
-own smux (session_client.py), and a real TCP echo server inside a real container (host networking).
+own smux (session_client.py), and a real TCP echo server inside a real container (host networking), reached
+directly or through an SSH host. Basic and stdio modes: test_session_port_basic.py.
 
 The echo server (perl, in the container) writes back everything a connection sends, and hangs up after echoing
 a chunk that ends in BYE, so the destination's end (a FIN to the client) can be tested too. A client FIN closes
@@ -19,7 +20,7 @@ from conftest import EmulatorProcess, make_client
 from fixtures_instances import _free_port
 from test_managed_instances import wait_for
 from test_parameter_store import error_of
-from test_run_command import register_container
+from test_run_command import register_container, register_sshd
 from test_session_manager import Shell, session, wait_history
 
 ECHO_SERVER = r"""
@@ -85,25 +86,28 @@ def _listening(port: int) -> bool:
         return False
 
 
+def start_service(container, script: str) -> int:
+    """Run a perl `script` listening on a fresh port in the container; the port, once it listens."""
+    port = _free_port()
+    container.exec_run(["perl", "-e", script, str(port)], detach=True)
+    wait_for(lambda: _listening(port), 15, f"a service on {port}")
+    return port
+
+
 @pytest.fixture(scope="module")
 def echo_port(debian_container) -> int:
-    port = _free_port()
-    debian_container.exec_run(["perl", "-e", ECHO_SERVER, str(port)], detach=True)
-    wait_for(lambda: _listening(port), 15, f"the echo server on {port}")
-    return port
+    return start_service(debian_container, ECHO_SERVER)
 
 
 @pytest.fixture(scope="module")
 def counter_port(debian_container) -> int:
-    port = _free_port()
-    debian_container.exec_run(["perl", "-e", COUNTER_SERVER, str(port)], detach=True)
-    wait_for(lambda: _listening(port), 15, f"the counter server on {port}")
-    return port
+    return start_service(debian_container, COUNTER_SERVER)
 
 
-def echo_processes(container) -> int:
-    """The echo server and its children, one per open connection."""
-    script = "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' <$f 2>/dev/null | grep -q '^perl -e' && echo x; done | wc -l"
+def echo_processes(container, port: int) -> int:
+    """The echo server on `port` and its children, one per open connection."""
+    script = (f"for f in /proc/[0-9]*/cmdline; do tr '\\0\\n' '  ' <$f 2>/dev/null | grep -q '^perl -e.* {port} $' "
+              "&& echo x; done | wc -l")
     out = container.exec_run(["sh", "-c", script]).output
     return int(out.decode().strip() or 0)
 
@@ -120,9 +124,11 @@ class Forward(Shell):
         return stream_id
 
     def write(self, stream_id: int, data: bytes) -> None:
+        self.send_frames(self.client.write_stream(stream_id, data, time.time()))
+
+    def send_frames(self, frames: list[bytes]) -> None:
         # A few messages at a time, reading in between, as the plugin (which reads and writes at once) would:
         # a client that only writes would block the server's acks and so its own writes.
-        frames = self.client.write_stream(stream_id, data, time.time())
         for i in range(0, len(frames), 16):
             self._send(frames[i:i + 16])
             self.pump(0)
@@ -156,14 +162,18 @@ def test_handshake_asks_for_smux_port_forwarding(server, ssm, target, echo_port)
     fwd.wait_closed()
 
 
-def test_a_mebibyte_round_trips_byte_for_byte(server, ssm, target, echo_port):
-    fwd = forward(server, ssm, target, echo_port)
+def round_trip_a_mebibyte(fwd: Forward) -> None:
     data = os.urandom(1 << 20) + b"BYE"
     stream = fwd.open()
     fwd.write(stream, data)
     fwd.until(lambda: fwd.fin_from_server(stream), "the echo and the destination's FIN", timeout=60)
     assert len(fwd.received(stream)) == len(data)
     assert fwd.received(stream) == data
+
+
+def test_a_mebibyte_round_trips_byte_for_byte(server, ssm, target, echo_port):
+    fwd = forward(server, ssm, target, echo_port)
+    round_trip_a_mebibyte(fwd)
     ssm.terminate_session(SessionId=fwd.session_id)
     fwd.wait_closed()
 
@@ -197,6 +207,18 @@ def test_a_large_download_survives_a_reconnect_intact(server, ssm, target, count
     assert received == counted(count)
     ssm.terminate_session(SessionId=fwd.session_id)
     again.wait_closed()
+
+
+def test_a_mebibyte_round_trips_through_an_ssh_host(server, ssm, sshd, echo_port):
+    # On an SSH host open_tcp is a direct-tcpip channel: sshd dials localhost:<echo_port> from the host, where
+    # the container's echo server listens (host networking).
+    instance_id = register_sshd(server, sshd)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    fwd = forward(server, ssm, instance_id, echo_port)
+    round_trip_a_mebibyte(fwd)
+    ssm.terminate_session(SessionId=fwd.session_id)
+    fwd.wait_closed()
+    assert wait_history(ssm, fwd.session_id)["Status"] == "Terminated"
 
 
 def test_three_concurrent_connections_stay_apart(server, ssm, target, echo_port):
@@ -247,20 +269,20 @@ def test_remote_host_document_dials_the_given_host(server, ssm, target, echo_por
 
 def test_client_fin_and_terminate_session_close_the_destination_connections(server, ssm, target, echo_port,
                                                                              debian_container):
-    wait_for(lambda: echo_processes(debian_container) == 1, 15, "earlier connections to end")
+    wait_for(lambda: echo_processes(debian_container, echo_port) == 1, 15, "earlier connections to end")
     fwd = forward(server, ssm, target, echo_port)
     first, second = fwd.open(), fwd.open()
     for stream in (first, second):
         fwd.write(stream, b"ping")
         fwd.until(lambda: fwd.received(stream) == b"ping", "the echo")
-    assert echo_processes(debian_container) == 3
+    assert echo_processes(debian_container, echo_port) == 3
     fwd.close(first)
-    wait_for(lambda: echo_processes(debian_container) == 2, 15, "the client's FIN to close its connection")
+    wait_for(lambda: echo_processes(debian_container, echo_port) == 2, 15, "the client's FIN to close its connection")
     ssm.terminate_session(SessionId=fwd.session_id)
     fwd.wait_closed()
     assert fwd.client.closed_output == ""
     assert wait_history(ssm, fwd.session_id)["Status"] == "Terminated"
-    wait_for(lambda: echo_processes(debian_container) == 1, 15, "TerminateSession to close the connection")
+    wait_for(lambda: echo_processes(debian_container, echo_port) == 1, 15, "TerminateSession to close the connection")
 
 
 def test_ctrl_c_flag_ends_a_forwarding_session(server, ssm, target, echo_port):
@@ -270,12 +292,13 @@ def test_ctrl_c_flag_ends_a_forwarding_session(server, ssm, target, echo_port):
     assert wait_history(ssm, fwd.session_id)["Status"] == "Terminated"
 
 
-def test_port_parameters_are_validated_and_stdio_mode_is_refused(ssm, target):
+def test_port_parameters_are_validated(ssm, target):
     code, _ = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartPortForwardingSession",
                        Parameters={"portNumber": ["99999"]})
     assert code == "InvalidParameters"
     code, _ = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartPortForwardingSessionToRemoteHost",
                        Parameters={"portNumber": ["80"]})  # host is required
     assert code == "InvalidParameters"
-    code, message = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartSSHSession")
-    assert code == "InvalidDocument" and "LocalPortForwarding" in message
+    code, _ = error_of(ssm.start_session, Target=target, DocumentName="AWS-StartSSHSession",
+                       Parameters={"portNumber": ["0"]})
+    assert code == "InvalidParameters"

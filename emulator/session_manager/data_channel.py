@@ -147,10 +147,16 @@ class LiveSession:
                 elif isinstance(event, SizeChanged):
                     if self._process is not None and event.size.cols and event.size.rows:
                         self._process.resize(event.size.cols, event.size.rows)
-                elif isinstance(event, FlagReceived) and event.flag == PayloadFlag.TERMINATE_SESSION:
-                    to_terminate = TERMINATED_OUTPUT
+                elif isinstance(event, FlagReceived):
+                    if event.flag == PayloadFlag.TERMINATE_SESSION:
+                        to_terminate = TERMINATED_OUTPUT
+                    else:
+                        self._flag_received(event.flag)
         if to_terminate is not None:
             self.terminate(to_terminate, status="Failed" if self._process is None else "Terminated")
+
+    def _flag_received(self, flag: PayloadFlag | int) -> None:
+        """A flag other than TerminateSession (under the lock): only port sessions take one (DisconnectToPort)."""
 
     def _resend(self) -> None:
         with self._lock:

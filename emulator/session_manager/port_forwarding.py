@@ -1,5 +1,7 @@
-"""Port sessions (AWS-StartPortForwardingSession, ...ToRemoteHost): the agent side of smux port forwarding
-(reference 6.3-6.7).
+"""Port sessions (AWS-StartPortForwardingSession, ...ToRemoteHost, AWS-StartSSHSession): the agent side
+(reference 6.3-6.7). As the agent does, a session multiplexes with smux when its `type` is LocalPortForwarding
+and the client's HandshakeResponse announces ClientVersion 1.1.70 or later; otherwise it relays one raw
+connection, in basic or stdio mode (port_basic.py). The rest of this module is smux mode.
 
 The handshake announces AgentVersion 3.3.0.0 (> 3.0.196.0, > 3.1.1511.0) with the document's session
 properties, `type` LocalPortForwarding, so the plugin multiplexes with smux and keeps its keepalive off. The
@@ -21,12 +23,13 @@ from typing import Any
 
 from emulator.backends import BackendError, ByteStream
 from emulator.session_manager.channel.agent import AgentChannel
-from emulator.session_manager.channel.handshake import SessionType
+from emulator.session_manager.channel.handshake import SessionType, client_supports_smux
 from emulator.session_manager.channel.messages import Payload, PayloadType
 from emulator.session_manager.channel.smux import SmuxError, StreamClosed, StreamData, StreamMultiplexer, \
     StreamOpened
 from emulator.session_manager.channel.terminal import PayloadFlag, flag_payload
 from emulator.session_manager.data_channel import LiveSession, SessionPlan
+from emulator.session_manager.port_basic import BasicPortRelay
 
 log = logging.getLogger("ssm_emulator.session_manager")
 
@@ -63,9 +66,7 @@ def session_properties(content: dict[str, Any], values: dict[str, Any]) -> dict[
 
 
 def supported(properties: dict[str, Any]) -> str | None:
-    """Why the emulator cannot serve these properties (None: smux mode, which it can)."""
-    if properties.get("type") != LOCAL_PORT_FORWARDING:
-        return "ssm-emulator serves Port sessions of type LocalPortForwarding only (smux port forwarding)."
+    """Why the emulator cannot serve these properties (None: it can)."""
     try:
         port = int(str(properties.get("portNumber", "")))
     except ValueError:
@@ -124,8 +125,16 @@ class PortForwardingSession(LiveSession):
         self.destination = (str(properties.get("host") or DEFAULT_HOST), int(str(properties.get("portNumber"))))
 
     def _start_process(self) -> str | None:  # under the lock, right after the handshake
-        self._process = PortRelay(self)  # type: ignore[assignment]
+        local_port_forwarding = (self.plan.properties or {}).get("type") == LOCAL_PORT_FORWARDING
+        if local_port_forwarding and client_supports_smux(self.channel.client_version):
+            self._process = PortRelay(self)  # type: ignore[assignment]
+        else:
+            self._process = BasicPortRelay(self, redials=local_port_forwarding)  # type: ignore[assignment]
         return None
+
+    def _flag_received(self, flag: PayloadFlag | int) -> None:
+        if flag == PayloadFlag.DISCONNECT_TO_PORT and isinstance(self._process, BasicPortRelay):
+            self._process.disconnect()
 
     # called by the relay's threads
     def send_stream(self, payload: Payload, payload_type: PayloadType = PayloadType.OUTPUT) -> int | None:
@@ -141,8 +150,9 @@ class PortForwardingSession(LiveSession):
             self._send(self.channel.send(payload, now, payload_type))
             return self.channel.outgoing.next_sequence_number - 1
 
-    def relay_ended(self) -> None:
-        threading.Thread(target=self._finish, args=("Terminated", self._end_output or ""),
+    def relay_ended(self, status: str = "Terminated", output: str | None = None) -> None:
+        output = (self._end_output or "") if output is None else output
+        threading.Thread(target=self._finish, args=(status, output),
                          name=f"session-{self.plan.session_id}-end", daemon=True).start()
 
 

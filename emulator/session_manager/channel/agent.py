@@ -69,6 +69,7 @@ class AgentChannel:
         self.outgoing = OutgoingStream(MessageType.OUTPUT_STREAM_DATA)
         self.incoming = IncomingStream()
         self.handshake_complete = False
+        self.client_version = ""  # the accepted HandshakeResponse's ClientVersion: picks the port mode
         self.terminal_size: TerminalSize | None = None
         self.closed = False
         self._started_at = 0.0
@@ -139,6 +140,7 @@ class AgentChannel:
             accepted = response.session_type_accepted
             if accepted:
                 self.handshake_complete = True
+                self.client_version = response.client_version
                 elapsed_ns = max(0, int((now - self._started_at) * 1e9))
                 complete = HandshakeComplete(elapsed_ns).to_json()
                 frames.append(encode_message(self.outgoing.send(PayloadType.HANDSHAKE_COMPLETE, complete, now)))

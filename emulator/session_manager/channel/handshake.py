@@ -15,6 +15,9 @@ from typing import Any
 # 4 parts, because the plugin's version compare refuses unequal part counts; > 3.0.196.0 selects smux
 # port forwarding and > 3.1.1511.0 turns the plugin's smux keepalive off (reference 6.4).
 AGENT_VERSION = "3.3.0.0"
+# The agent multiplexes a LocalPortForwarding session (smux) only for a client at least this new; an older
+# one gets a single raw connection, "basic" mode (agent/session/plugins/port/port.go, reference 6.4).
+MUX_SUPPORTED_CLIENT_VERSION = "1.1.70"
 
 
 class SessionType(enum.StrEnum):
@@ -100,6 +103,30 @@ def port_forwarding_properties(port_number: int | str, local_port_number: int | 
 def ssh_session_properties(port_number: int | str = 22) -> dict[str, str]:
     """Properties for AWS-StartSSHSession: no `type`, which puts the plugin in stdin/stdout mode."""
     return {"portNumber": str(port_number)}
+
+
+def client_supports_smux(client_version: str) -> bool:
+    """The agent's choice of port mode from the HandshakeResponse's ClientVersion (missing: basic)."""
+    return compare_versions(client_version, MUX_SUPPORTED_CLIENT_VERSION) >= 0
+
+
+def compare_versions(this: str, other: str) -> int:
+    """The agent's strict versionutil.Compare: part by part, as numbers where both parts are, else as text;
+    equal up to the shorter one, the one with fewer parts is older. (It uses semver rules when both are
+    semver, which orders plain x.y.z the same way.)"""
+    these, others = this.split("."), other.split(".")
+    for a, b in zip(these, others):
+        if _numeric(a) and _numeric(b):
+            order = (int(a) > int(b)) - (int(a) < int(b))
+        else:
+            order = (a > b) - (a < b)
+        if order:
+            return order
+    return len(these) - len(others)
+
+
+def _numeric(part: str) -> bool:
+    return part.isascii() and part.isdigit()
 
 
 @dataclass(frozen=True, slots=True)
