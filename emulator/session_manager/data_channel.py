@@ -128,7 +128,7 @@ class LiveSession:
         to_terminate: str | None = None
         with self._lock:
             now = self._clock()
-            step = self.channel.receive(frame, now, ready=self._process is not None)
+            step = self.channel.receive(frame, now, ready=self._input_ready())
             if step.rejected:
                 log.debug("session %s: frame dropped: %s", self.plan.session_id, step.rejected)
             self._send(step.frames)
@@ -157,6 +157,10 @@ class LiveSession:
 
     def _flag_received(self, flag: PayloadFlag | int) -> None:
         """A flag other than TerminateSession (under the lock): only port sessions take one (DisconnectToPort)."""
+
+    def _input_ready(self) -> bool:
+        """Whether the process can take the client's next input now; if not, it goes unacked (resent later)."""
+        return self._process is not None
 
     def _resend(self) -> None:
         with self._lock:

@@ -29,9 +29,13 @@ from emulator.backends import BackendError, ByteStream
 if TYPE_CHECKING:
     from emulator.session_manager.port_forwarding import PortForwardingSession
 
+# Client bytes acked but not yet written to the destination(s), in either port relay. Beyond it the session
+# stops taking input: the client's message goes unacked and is resent later, as with the agent, which acks
+# only once it has written.
+INPUT_LIMIT = 4 << 20
+
 log = logging.getLogger("ssm_emulator.session_manager")
 
-RECV_SIZE = 32768
 UNABLE_TO_CONNECT = "Unable to connect to specified port: {error}"  # the agent's wording
 
 
@@ -51,13 +55,18 @@ class BasicPortRelay:
         self.redials = redials  # basic mode: a connection's end waits for the next Output; stdio: it ends all
         self.lock = session._lock
         self.outbox: queue.Queue[bytes | _Disconnect | None] = queue.Queue()
+        self.pending = 0  # bytes in the outbox (under the lock)
         self.tcp: ByteStream | None = None
         self._ended = False
         threading.Thread(target=self._write, name=f"port-{session.plan.session_id}-w", daemon=True).start()
 
     # --- what LiveSession calls (under its lock) ---------------------------------------------------------
     def write(self, data: bytes) -> None:
+        self.pending += len(data)
         self.outbox.put(data)
+
+    def accepts_input(self) -> bool:
+        return self.pending < INPUT_LIMIT
 
     def disconnect(self) -> None:
         self.outbox.put(DISCONNECT)
@@ -90,6 +99,9 @@ class BasicPortRelay:
                 tcp.sendall(item)  # type: ignore[arg-type]
             except (OSError, BackendError) as error:
                 self._connection_ended(tcp, error)
+            finally:
+                with self.lock:
+                    self.pending -= len(item)  # type: ignore[arg-type]
 
     def _dial(self) -> ByteStream | None:
         host, port = self.session.destination
@@ -114,8 +126,7 @@ class BasicPortRelay:
     def _read(self, tcp: ByteStream) -> None:
         error: Exception | None = None
         try:
-            while chunk := tcp.recv(RECV_SIZE):
-                self.session.send_stream(chunk)
+            self.session.forward_reads(tcp, lambda data: (data,))  # raw: the read is the payload
         except Exception as failure:  # noqa: BLE001 - closed under us, or the backend broke: the connection ends
             error = failure
         self._connection_ended(tcp, error)

@@ -19,6 +19,7 @@ import logging
 import queue
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from emulator.backends import BackendError, ByteStream
@@ -29,7 +30,7 @@ from emulator.session_manager.channel.smux import SmuxError, StreamClosed, Strea
     StreamOpened
 from emulator.session_manager.channel.terminal import PayloadFlag, flag_payload
 from emulator.session_manager.data_channel import LiveSession, SessionPlan
-from emulator.session_manager.port_basic import BasicPortRelay
+from emulator.session_manager.port_basic import INPUT_LIMIT, BasicPortRelay
 
 log = logging.getLogger("ssm_emulator.session_manager")
 
@@ -150,6 +151,25 @@ class PortForwardingSession(LiveSession):
             self._send(self.channel.send(payload, now, payload_type))
             return self.channel.outgoing.next_sequence_number - 1
 
+    def _input_ready(self) -> bool:
+        return self._process is not None and self._process.accepts_input()  # type: ignore[attr-defined]
+
+    def forward_reads(self, tcp: ByteStream, frame: Callable[[memoryview], Payload]) -> None:
+        """What the destination sends, to the client until it ends: each read, framed by `frame`, one message
+        carrying a lent buffer. Backend errors propagate."""
+        buffers = self.buffers
+        while (buffer := buffers.take()) is not None:
+            size = tcp.recv_into(buffer)
+            if not size:
+                buffers.give_back(buffer)
+                return
+            with self._lock:  # the ack that gives the buffer back cannot come before it is lent
+                sent = self.send_stream(frame(memoryview(buffer)[:size]))
+                if sent is None:
+                    buffers.give_back(buffer)
+                else:
+                    buffers.lend(buffer, sent)
+
     def relay_ended(self, status: str = "Terminated", output: str | None = None) -> None:
         output = (self._end_output or "") if output is None else output
         threading.Thread(target=self._finish, args=(status, output),
@@ -163,6 +183,7 @@ class _Connection:
         self.relay = relay
         self.stream_id = stream_id
         self.outbox: queue.Queue[bytes | None] = queue.Queue()
+        self.pending = 0  # bytes in the outbox (under the relay's lock)
         self.tcp: ByteStream | None = None
         self.closed = False
         threading.Thread(target=self._dial_and_write, name=f"port-{stream_id}-w", daemon=True).start()
@@ -189,24 +210,15 @@ class _Connection:
                 tcp.sendall(data)
             except (OSError, BackendError):
                 break
+            finally:
+                with relay.lock:
+                    self.pending -= len(data)
         self.close()
 
     def _read(self, tcp: ByteStream) -> None:
         relay = self.relay
-        buffers = relay.session.buffers
-        try:
-            while (buffer := buffers.take()) is not None:
-                size = tcp.recv_into(buffer)
-                if not size:
-                    buffers.give_back(buffer)
-                    break
-                with relay.lock:  # one read, one message: its smux frames as unjoined pieces of the buffer
-                    sent = relay.session.send_stream(relay.mux.write_pieces(self.stream_id,
-                                                                            memoryview(buffer)[:size]))
-                    if sent is None:
-                        buffers.give_back(buffer)
-                    else:
-                        buffers.lend(buffer, sent)
+        try:  # one read, one message: its smux frames as unjoined pieces of the read buffer
+            relay.session.forward_reads(tcp, lambda data: relay.mux.write_pieces(self.stream_id, data))
         except Exception as error:  # noqa: BLE001 - closed under us, or the backend broke: the stream ends
             log.debug("session %s: stream %d: %s", relay.session.plan.session_id, self.stream_id, error)
         relay.end_stream(self)
@@ -249,6 +261,7 @@ class PortRelay:
             elif isinstance(event, StreamData):
                 connection = self.connections.get(event.stream_id)
                 if connection is not None:
+                    connection.pending += len(event.data)
                     connection.outbox.put(event.data)
             elif isinstance(event, StreamClosed):
                 # The plugin closed its stream (the local connection ended). smux drops writes after a FIN,
@@ -256,6 +269,9 @@ class PortRelay:
                 connection = self.connections.pop(event.stream_id, None)
                 if connection is not None:
                     connection.outbox.put(None)
+
+    def accepts_input(self) -> bool:
+        return sum(connection.pending for connection in self.connections.values()) < INPUT_LIMIT
 
     def end_stream(self, connection: _Connection) -> None:
         """The destination ended (or never connected): FIN to the client, drop the connection."""
