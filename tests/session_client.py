@@ -58,7 +58,7 @@ def decode(frame: bytes) -> WireMessage:
         message_type=frame[4:36].strip(b"\x00").decode().strip(),
         seq=int.from_bytes(frame[48:56], "big", signed=True),
         flags=int.from_bytes(frame[56:64], "big"),
-        message_id=uuid.UUID(bytes=frame[72:80] + frame[64:72]),
+        message_id=uuid.UUID(bytes=bytes(frame[72:80] + frame[64:72])),
         created=int.from_bytes(frame[40:48], "big"),
         payload_type=int.from_bytes(frame[112:116], "big"),
         payload=frame[header_length + 4:],

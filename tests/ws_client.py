@@ -43,6 +43,18 @@ class RawClient:
         self.sock.sendall(frame_bytes(opcode, payload, fin, masked))
 
     def _read(self, n: int) -> bytes:
+        if n >= 1 << 16 and len(self.buf) < n:  # a large payload: straight into its own buffer, one copy
+            out = bytearray(n)
+            have = len(self.buf)
+            out[:have] = self.buf
+            self.buf.clear()
+            with memoryview(out) as view:
+                while have < n:
+                    got = self.sock.recv_into(view[have:])
+                    if not got:
+                        raise EOFError(f"EOF with {have} of {n} bytes")
+                    have += got
+            return out  # type: ignore[return-value]  # bytes-like; not copied again into bytes
         while len(self.buf) < n:
             chunk = self.sock.recv(1 << 20)
             if not chunk:
