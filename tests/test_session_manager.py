@@ -224,6 +224,36 @@ def test_shell_profile_runs_first_and_idle_timeout_ends_the_session(server, ssm,
     assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
 
 
+def test_max_session_duration_ends_a_busy_session(server, ssm, target):
+    # 0.1 minutes at most; the idle timeout (0.05) is shorter, so only output that keeps flowing
+    # proves it was the maximum duration, not inactivity, that ended the session.
+    name = f"Short-Shell-{uuid.uuid4().hex[:8]}"
+    content = {"schemaVersion": "1.0", "description": "test", "sessionType": "Standard_Stream",
+               "inputs": {"maxSessionDuration": "0.1", "idleSessionTimeout": "0.05"}}
+    ssm.create_document(Name=name, DocumentType="Session", Content=json.dumps(content))
+    started_at = time.monotonic()
+    shell = open_shell(server, ssm, target, DocumentName=name)
+    shell.type("while :; do echo tick-$((1+1)); sleep 0.2; done\r")
+    shell.expect("tick-2")
+    seen, gaps, last = 0, [], time.monotonic()
+
+    def busy_until_closed() -> bool:
+        nonlocal seen, last
+        if (count := shell.text.count("tick-2")) > seen:
+            seen, now = count, time.monotonic()
+            gaps.append(now - last)
+            last = now
+        return shell.client.closed and shell.close_code is not None
+
+    shell.until(busy_until_closed, "channel_closed", timeout=20)
+    lasted = time.monotonic() - started_at
+    assert 6 <= lasted < 12, lasted  # 0.1 minutes, checked once a second
+    assert seen >= 10 and max(gaps) < 1.5, (seen, gaps)  # output to the end: never idle for 3 s
+    assert "maximum session duration" in (shell.client.closed_output or "")
+    ended = wait_history(ssm, shell.session_id)
+    assert ended["Status"] == "Terminated" and ended["DocumentName"] == name
+
+
 # --- tokens ------------------------------------------------------------------------------------------------
 def _refused(server, started: dict, token: str, path_id: str | None = None) -> None:
     path = f"/v1/data-channel/{path_id or started['SessionId']}?role=publish_subscribe"
