@@ -7,6 +7,7 @@ prove the server retransmits."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import urllib.request
 import uuid
@@ -16,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import EmulatorProcess, make_client
+from fixtures_instances import PASSWORD_USER, unavailable
 from session_client import SessionClient, decode
 from test_managed_instances import wait_for
 from test_parameter_store import error_of
@@ -254,6 +256,45 @@ def test_max_session_duration_ends_a_busy_session(server, ssm, target):
     assert ended["Status"] == "Terminated" and ended["DocumentName"] == name
 
 
+def run_as_document(ssm, user: str) -> str:
+    name = f"RunAs-Shell-{uuid.uuid4().hex[:8]}"
+    content = {"schemaVersion": "1.0", "description": "test", "sessionType": "Standard_Stream",
+               "inputs": {"runAsEnabled": True, "runAsDefaultUser": user}}
+    ssm.create_document(Name=name, DocumentType="Session", Content=json.dumps(content))
+    return name
+
+
+def assert_runs_as(server, ssm, target: str, user: str) -> None:
+    shell = open_shell(server, ssm, target, DocumentName=run_as_document(ssm, user))
+    shell.type("echo user=$(id -un)-$((1+1))\r")
+    shell.expect(f"user={user}-2")
+    shell.type("exit\r")
+    shell.wait_closed()
+    assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
+
+
+def assert_run_as_fails(server, ssm, target: str, user: str, message: str) -> None:
+    """The agent's refusal: the session fails at once, channel_closed carrying its error."""
+    shell = Shell(server, ssm.start_session(Target=target, DocumentName=run_as_document(ssm, user)))
+    shell.wait_closed()
+    assert shell.client.closed_output == f"Unable to start command: {message}"
+    assert wait_history(ssm, shell.session_id)["Status"] == "Failed"
+
+
+def test_run_as_user_on_a_container(server, ssm, target, debian_container):
+    user = f"runas{uuid.uuid4().hex[:6]}"
+    assert debian_container.exec_run(["useradd", "--create-home", user]).exit_code == 0
+    assert_runs_as(server, ssm, target, user)
+
+
+def test_run_as_a_missing_user_or_root_fails_the_session(server, ssm, target):
+    missing = f"nobody{uuid.uuid4().hex[:6]}"
+    assert_run_as_fails(server, ssm, target, missing,
+                        f"failed to start pty since RunAs user {missing} does not exist")
+    assert_run_as_fails(server, ssm, target, "", "please set the RunAs default user")
+    assert_run_as_fails(server, ssm, target, "root", "invalid uid and gid")  # uid 0: refused by the agent
+
+
 # --- tokens ------------------------------------------------------------------------------------------------
 def _refused(server, started: dict, token: str, path_id: str | None = None) -> None:
     path = f"/v1/data-channel/{path_id or started['SessionId']}?role=publish_subscribe"
@@ -364,3 +405,16 @@ def test_shell_on_an_ssh_host(server, ssm, sshd):
     shell.type("exit\r")
     shell.wait_closed()
     assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
+
+
+def test_run_as_user_on_an_ssh_host(server, ssm, sshd):
+    if sshd.password is None:  # the fixture could not make its user
+        unavailable(f"the test user {PASSWORD_USER} is missing")
+    if shutil.which("sudo") is None:
+        unavailable("sudo is missing (runAs on an SSH host goes through it)")
+    instance_id = register_sshd(server, sshd)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    assert_runs_as(server, ssm, instance_id, PASSWORD_USER)
+    missing = f"nobody{uuid.uuid4().hex[:6]}"
+    assert_run_as_fails(server, ssm, instance_id, missing,
+                        f"failed to start pty since RunAs user {missing} does not exist")

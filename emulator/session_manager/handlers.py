@@ -292,7 +292,7 @@ class SessionManager:
 
 def _plan(session_id: str, target: str, inputs: dict[str, Any]) -> SessionPlan:
     run_as = inputs.get("runAsEnabled") in (True, "true", "True")
-    user = str(inputs.get("runAsDefaultUser") or "") or None if run_as else None
+    user = str(inputs.get("runAsDefaultUser") or "") if run_as else None  # "": the agent refuses (run_as.py)
     profile = inputs.get("shellProfile")
     shell_profile = str(profile.get("linux") or "") if isinstance(profile, dict) else ""
     idle = _minutes(inputs.get("idleSessionTimeout"))
