@@ -459,6 +459,7 @@ def test_over_tls_the_stream_url_is_wss_and_the_shell_works(start_emulator, tls_
          "instances", "list"], cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert listed.returncode == 0 and instance_id in listed.stdout, listed.stderr
+    assert "Traceback" not in server.log() and "[ERROR]" not in server.log(), server.log()[-3000:]
 
 
 def test_behind_a_local_tls_proxy_the_stream_url_is_wss(server, target):
