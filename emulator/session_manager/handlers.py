@@ -4,7 +4,8 @@ GetConnectionStatus; and the live sessions they start (data_channel.LiveSession)
 StartSession checks the target (a managed instance of the caller, Online) and the document (a Session
 document), stores the session as Connecting and hands back a single-use token and the StreamUrl of this
 emulator's own data-channel endpoint (routes.py), built from the Host header the client called, so the URL
-works from wherever the client stands (wss:// when it called over HTTPS). The shell starts when the client's websocket completes the handshake.
+works from wherever the client stands (wss:// when it called over HTTPS). The shell starts when the client's
+websocket completes the handshake.
 
 Session preferences (idleSessionTimeout, maxSessionDuration, runAsEnabled/runAsDefaultUser, shellProfile)
 come from the `inputs` of the Standard_Stream document the session runs (SSM-SessionManagerRunShell by
