@@ -52,6 +52,18 @@ from emulator.managed_instances.cli import check_instances, instances
     help="Seconds between looks for containers labelled ssm-emulator.managed=true.  [default: 5]",
 )
 @click.option(
+    "--tls-cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SSM_EMULATOR_TLS_CERT",
+    help="Serve HTTPS with this PEM certificate (chain); StartSession then hands out wss:// StreamUrls.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="SSM_EMULATOR_TLS_KEY",
+    help="The PEM private key of --tls-cert.",
+)
+@click.option(
     "--config",
     "config_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -70,11 +82,14 @@ def main(
     verify_signatures: bool | None,
     ping_interval: float | None,
     discovery_interval: float | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
     config_file: Path | None,
 ) -> None:
     """A local, offline, AWS-compatible emulator of AWS Systems Manager.
 
-    With no command, serves the SSM API (AWS JSON 1.1) on http://127.0.0.1:4583.
+    With no command, serves the SSM API (AWS JSON 1.1) on http://127.0.0.1:4583
+    (https with --tls-cert and --tls-key).
     Every option can also be set by an SSM_EMULATOR_* variable (e.g. SSM_EMULATOR_PORT).
     """
     try:
@@ -89,6 +104,8 @@ def main(
                 verify_signatures=verify_signatures,
                 ping_interval=ping_interval,
                 discovery_interval=discovery_interval,
+                tls_cert=tls_cert,
+                tls_key=tls_key,
             )
         )
         check_instances(config)

@@ -52,6 +52,23 @@ class Config:
     # Run Command: threads running command invocations (each mostly waits on its process's output);
     # at least 50, SendCommand's default MaxConcurrency, so one command's default fan-out runs at once.
     command_workers: int = 64
+    # HTTPS (and wss:// data channels) with this PEM certificate (chain) and its private key; both or neither.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+    @property
+    def local_address(self) -> str:
+        """host:port where a client on this machine reaches the server (loopback when it listens everywhere)."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
+    @property
+    def local_url(self) -> str:
+        return f"{self.scheme}://{self.local_address}"
 
     @property
     def resolved_data_dir(self) -> Path | None:
@@ -91,7 +108,7 @@ def load_file(path: Path) -> Config:
                 raise ConfigError(f"'instances' in {path} must be [[instances]] tables")
             values[name] = tuple(value)
         elif name in known:
-            values[name] = Path(value) if name == "data_dir" else value
+            values[name] = Path(value) if name in ("data_dir", "tls_cert", "tls_key") else value
         else:
             raise ConfigError(f"unknown setting {key!r} in {path}")
     return validate(Config(**values))
@@ -122,4 +139,10 @@ def validate(config: Config) -> Config:
     for name in ("ping_interval", "discovery_interval"):
         if not isinstance(getattr(config, name), (int, float)) or not 0.05 <= getattr(config, name) <= 3600:
             raise ConfigError(f"{name.replace('_', '-')} must be between 0.05 and 3600 seconds")
+    if (config.tls_cert is None) != (config.tls_key is None):
+        raise ConfigError("TLS needs both a certificate (tls-cert) and its key (tls-key)")
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(config, name)
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{name.replace('_', '-')} {path} is not a file")
     return config

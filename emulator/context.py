@@ -32,6 +32,9 @@ class RequestContext:
     # The Host header the client called (e.g. "127.0.0.1:4566"), for URLs handed back to it
     # (StartSession's StreamUrl); None when the request did not come over HTTP.
     host: str | None = None
+    # "http" or "https", as the client called (gunicorn also honours X-Forwarded-Proto from a local proxy);
+    # None when the request did not come over HTTP.
+    scheme: str | None = None
 
     @property
     def account_id(self) -> str:

@@ -43,6 +43,8 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "ssm-emulator",
             "when_ready": self._when_ready,
         }
+        if c.tls_cert is not None:
+            settings.update(certfile=str(c.tls_cert), keyfile=str(c.tls_key))
         for key, value in settings.items():
             self.cfg.set(key, value)
 

@@ -332,12 +332,22 @@ class WebSocket:
 
     def _fill(self, deadline: float | None) -> bool:
         """Reads more bytes; False if none came before `deadline`."""
-        pending = isinstance(self._sock, ssl.SSLSocket) and self._sock.pending() > 0
-        if deadline is not None and not pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._selector.select(remaining):
-                return False
-        chunk = self._sock.recv(_RECV_CHUNK)
+        tls = isinstance(self._sock, ssl.SSLSocket)
+        if not (tls and self._sock.pending() > 0):  # decrypted bytes already waiting: select() cannot see them
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._selector.select(remaining):
+                    return False
+            elif tls:
+                self._selector.select()  # wait here, not holding the lock below
+        if tls:
+            # OpenSSL forbids reading and writing one SSL object from two threads at once (openssl/openssl#20446)
+            # and Python's ssl module need not serialise them: TLS reads take the senders' lock, once there is
+            # something to read.
+            with self._send_lock:
+                chunk = self._sock.recv(_RECV_CHUNK)
+        else:
+            chunk = self._sock.recv(_RECV_CHUNK)
         if not chunk:
             raise _PeerGone()
         self._buffer += chunk

@@ -42,6 +42,8 @@ command -v debootstrap >/dev/null || missing+=(debootstrap)
 # The SSH tests' instance is this machine: they look for processes with ps and serve TCP with nc.
 command -v ps >/dev/null || missing+=(procps)
 command -v nc >/dev/null || missing+=(netcat-openbsd)
+# Another user than the login one on an SSH host (Session Manager runAs) goes through sudo.
+command -v sudo >/dev/null || missing+=(sudo)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1

@@ -1,10 +1,13 @@
 """Fixtures that start real things: the emulator server as a subprocess, spoken to over HTTP."""
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -17,6 +20,10 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,8 +48,18 @@ class EmulatorProcess:
     log_path: Path | None = None
 
     @property
+    def tls_cert(self) -> str | None:
+        """The certificate the server serves HTTPS with (--tls-cert), trusted by the helpers below."""
+        if "--tls-cert" in self.args:
+            return self.args[self.args.index("--tls-cert") + 1]
+        return self.env.get("SSM_EMULATOR_TLS_CERT")
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls_cert else 'http'}://127.0.0.1:{self.port}"
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        return ssl.create_default_context(cafile=self.tls_cert) if self.tls_cert else None
 
     def start(self, log_dir: Path) -> EmulatorProcess:
         self.log_path = log_dir / f"emulator-{self.port}.log"
@@ -65,7 +82,7 @@ class EmulatorProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"emulator exited early:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.url + "/_emulator/health", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/_emulator/health", timeout=1, context=self.ssl_context()) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -91,7 +108,7 @@ class EmulatorProcess:
 
     def admin(self, method: str, path: str) -> dict:
         req = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context()) as r:
             return json.loads(r.read())
 
     def admin_call(self, method: str, path: str, body: object = None) -> tuple[int, dict]:
@@ -101,7 +118,7 @@ class EmulatorProcess:
             self.url + path, method=method, data=data, headers={"Content-Type": "application/json"}
         )
         try:
-            with urllib.request.urlopen(req, timeout=60) as r:
+            with urllib.request.urlopen(req, timeout=60, context=self.ssl_context()) as r:
                 return r.status, json.loads(r.read())
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
@@ -145,16 +162,44 @@ def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost, and its key (PEM files): for --tls-cert/--tls-key,
+    and as the CA bundle clients trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ssm-emulator test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_file, key_file
+
+
 def make_client(
     url: str,
     region: str = "us-east-1",
     access_key: str = "AKIDEXAMPLE",
     secret_key: str = "secret",
     service: str = "ssm",
+    verify: str | None = None,
 ):
+    """A boto3 client of the emulator at `url`; `verify`: a CA bundle for an https `url`."""
     return boto3.client(
         service,
         endpoint_url=url,
+        verify=verify,
         region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,

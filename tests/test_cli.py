@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.request
+
+import pytest
 
 from conftest import ROOT, make_client
 
-FLAGS = ("--host", "--port", "--data-dir", "--ephemeral", "--log-level", "--config", "--verify-signatures")
+FLAGS = ("--host", "--port", "--data-dir", "--ephemeral", "--log-level", "--config", "--verify-signatures",
+         "--tls-cert", "--tls-key")
 
 
 def test_help_documents_every_setting():
@@ -25,6 +29,25 @@ def test_bad_setting_is_a_usage_error(tmp_path):
         [sys.executable, "-m", "emulator", "--config", str(cfg)], cwd=ROOT, capture_output=True, text=True
     )
     assert run.returncode == 2 and "nonsense" in run.stderr
+
+
+def test_tls_needs_both_certificate_and_key(tmp_path, tls_files):
+    cert, _ = tls_files
+    cfg = tmp_path / "half.toml"
+    cfg.write_text(f'tls_cert = "{cert}"\n')
+    for args in (["--tls-cert", str(cert)], ["--config", str(cfg)]):
+        run = subprocess.run([sys.executable, "-m", "emulator", *args], cwd=ROOT, capture_output=True, text=True)
+        assert run.returncode == 2 and "tls-key" in run.stderr, run.stderr
+
+
+def test_tls_from_variables_serves_https_only(start_emulator, tls_files):
+    cert, key = tls_files
+    server = start_emulator("--ephemeral", env={"SSM_EMULATOR_TLS_CERT": str(cert), "SSM_EMULATOR_TLS_KEY": str(key)})
+    assert server.url.startswith("https://")
+    assert server.admin("GET", "/_emulator/health")["status"] == "running"  # checked against the certificate
+    assert make_client(server.url, verify=str(cert)).describe_parameters()["Parameters"] == []
+    with pytest.raises(OSError):  # plain HTTP on the TLS port gets no answer
+        urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_emulator/health", timeout=5)
 
 
 def test_environment_variables_configure_the_server(start_emulator, tmp_path):

@@ -7,6 +7,9 @@ prove the server retransmits."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -15,11 +18,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import EmulatorProcess, make_client
+from conftest import FAST_INSTANCE_CHECKS, ROOT, EmulatorProcess, make_client
+from fixtures_instances import PASSWORD_USER, unavailable
 from session_client import SessionClient, decode
 from test_managed_instances import wait_for
 from test_parameter_store import error_of
-from test_run_command import register_container, register_sshd
+from test_run_command import register_container, register_sshd, send, wait_invocation
 from ws_client import BINARY, CLOSE, PING, PONG, TEXT, RawClient, readable
 
 POLICY_VIOLATION = 1008
@@ -49,9 +53,11 @@ class Shell:
     def __init__(self, server: EmulatorProcess, started: dict, client: SessionClient | None = None) -> None:
         self.session_id = started["SessionId"]
         url = urlparse(started["StreamUrl"])
-        assert (url.scheme, url.netloc) == ("ws", f"127.0.0.1:{server.port}"), started["StreamUrl"]
+        tls = server.ssl_context()
+        scheme = "wss" if tls else "ws"
+        assert (url.scheme, url.netloc) == (scheme, f"127.0.0.1:{server.port}"), started["StreamUrl"]
         assert url.path == f"/v1/data-channel/{self.session_id}" and url.query == "role=publish_subscribe"
-        self.ws = RawClient(server.port, f"{url.path}?{url.query}")
+        self.ws = RawClient(server.port, f"{url.path}?{url.query}", tls=tls)
         assert self.ws.status == 101, self.ws.headers
         self.client = client or SessionClient(started["TokenValue"], session_id=self.session_id)
         opening = self.client.open_frame() if client is None else self.client.reconnect(started["TokenValue"])
@@ -224,6 +230,75 @@ def test_shell_profile_runs_first_and_idle_timeout_ends_the_session(server, ssm,
     assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
 
 
+def test_max_session_duration_ends_a_busy_session(server, ssm, target):
+    # 0.1 minutes at most; the idle timeout (0.05) is shorter, so only output that keeps flowing
+    # proves it was the maximum duration, not inactivity, that ended the session.
+    name = f"Short-Shell-{uuid.uuid4().hex[:8]}"
+    content = {"schemaVersion": "1.0", "description": "test", "sessionType": "Standard_Stream",
+               "inputs": {"maxSessionDuration": "0.1", "idleSessionTimeout": "0.05"}}
+    ssm.create_document(Name=name, DocumentType="Session", Content=json.dumps(content))
+    started_at = time.monotonic()
+    shell = open_shell(server, ssm, target, DocumentName=name)
+    shell.type("while :; do echo tick-$((1+1)); sleep 0.2; done\r")
+    shell.expect("tick-2")
+    seen, gaps, last = 0, [], time.monotonic()
+
+    def busy_until_closed() -> bool:
+        nonlocal seen, last
+        if (count := shell.text.count("tick-2")) > seen:
+            seen, now = count, time.monotonic()
+            gaps.append(now - last)
+            last = now
+        return shell.client.closed and shell.close_code is not None
+
+    shell.until(busy_until_closed, "channel_closed", timeout=20)
+    lasted = time.monotonic() - started_at
+    assert 6 <= lasted < 12, lasted  # 0.1 minutes, checked once a second
+    assert seen >= 10 and max(gaps) < 1.5, (seen, gaps)  # output to the end: never idle for 3 s
+    assert "maximum session duration" in (shell.client.closed_output or "")
+    ended = wait_history(ssm, shell.session_id)
+    assert ended["Status"] == "Terminated" and ended["DocumentName"] == name
+
+
+def run_as_document(ssm, user: str) -> str:
+    name = f"RunAs-Shell-{uuid.uuid4().hex[:8]}"
+    content = {"schemaVersion": "1.0", "description": "test", "sessionType": "Standard_Stream",
+               "inputs": {"runAsEnabled": True, "runAsDefaultUser": user}}
+    ssm.create_document(Name=name, DocumentType="Session", Content=json.dumps(content))
+    return name
+
+
+def assert_runs_as(server, ssm, target: str, user: str) -> None:
+    shell = open_shell(server, ssm, target, DocumentName=run_as_document(ssm, user))
+    shell.type("echo user=$(id -un)-$((1+1))\r")
+    shell.expect(f"user={user}-2")
+    shell.type("exit\r")
+    shell.wait_closed()
+    assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
+
+
+def assert_run_as_fails(server, ssm, target: str, user: str, message: str) -> None:
+    """The agent's refusal: the session fails at once, channel_closed carrying its error."""
+    shell = Shell(server, ssm.start_session(Target=target, DocumentName=run_as_document(ssm, user)))
+    shell.wait_closed()
+    assert shell.client.closed_output == f"Unable to start command: {message}"
+    assert wait_history(ssm, shell.session_id)["Status"] == "Failed"
+
+
+def test_run_as_user_on_a_container(server, ssm, target, debian_container):
+    user = f"runas{uuid.uuid4().hex[:6]}"
+    assert debian_container.exec_run(["useradd", "--create-home", user]).exit_code == 0
+    assert_runs_as(server, ssm, target, user)
+
+
+def test_run_as_a_missing_user_or_root_fails_the_session(server, ssm, target):
+    missing = f"nobody{uuid.uuid4().hex[:6]}"
+    assert_run_as_fails(server, ssm, target, missing,
+                        f"failed to start pty since RunAs user {missing} does not exist")
+    assert_run_as_fails(server, ssm, target, "", "please set the RunAs default user")
+    assert_run_as_fails(server, ssm, target, "root", "invalid uid and gid")  # uid 0: refused by the agent
+
+
 # --- tokens ------------------------------------------------------------------------------------------------
 def _refused(server, started: dict, token: str, path_id: str | None = None) -> None:
     path = f"/v1/data-channel/{path_id or started['SessionId']}?role=publish_subscribe"
@@ -334,3 +409,64 @@ def test_shell_on_an_ssh_host(server, ssm, sshd):
     shell.type("exit\r")
     shell.wait_closed()
     assert wait_history(ssm, shell.session_id)["Status"] == "Terminated"
+
+
+def test_run_as_user_on_an_ssh_host(server, ssm, sshd):
+    if sshd.password is None:  # the fixture could not make its user
+        unavailable(f"the test user {PASSWORD_USER} is missing")
+    if shutil.which("sudo") is None:
+        unavailable("sudo is missing (runAs on an SSH host goes through it)")
+    instance_id = register_sshd(server, sshd)
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    assert_runs_as(server, ssm, instance_id, PASSWORD_USER)
+    missing = f"nobody{uuid.uuid4().hex[:6]}"
+    assert_run_as_fails(server, ssm, instance_id, missing,
+                        f"failed to start pty since RunAs user {missing} does not exist")
+
+
+# --- TLS ---------------------------------------------------------------------------------------------------
+def test_over_tls_the_stream_url_is_wss_and_the_shell_works(start_emulator, tls_files, make_container):
+    cert, key = (str(f) for f in tls_files)
+    server = start_emulator("--ephemeral", "--tls-cert", cert, "--tls-key", key, env=dict(FAST_INSTANCE_CHECKS))
+    assert server.url.startswith("https://")
+    ssm = make_client(server.url, verify=cert)  # the self-signed certificate is the CA bundle
+    instance_id = register_container(server, make_container())
+    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+
+    started = ssm.start_session(Target=instance_id)
+    session_id = started["SessionId"]
+    assert started["StreamUrl"] == f"wss://127.0.0.1:{server.port}/v1/data-channel/{session_id}?role=publish_subscribe"
+    shell = Shell(server, started).ready()  # the websocket over TLS
+    shell.type("echo tls-$((6*7))\r")
+    shell.expect("tls-42")
+    shell.type("seq 1 100000 | tr '\\n' ' '; echo; echo end-$((2*3))\r")  # ~1,000 messages, each acked
+    shell.expect("end-6", timeout=60)
+    assert "99999 100000" in shell.text
+    shell.type("exit\r")
+    shell.wait_closed()
+    ended = wait_history(ssm, session_id)
+    assert ended["Status"] == "Terminated"
+    transcript_url = ended["OutputUrl"]["S3OutputUrl"]
+    assert transcript_url.startswith(f"https://127.0.0.1:{server.port}/")
+    with urllib.request.urlopen(transcript_url, timeout=10, context=server.ssl_context()) as answer:
+        assert b"tls-42" in answer.read()
+
+    # the other URLs it hands out, and its own CLI, speak https too
+    command_id = send(ssm, [instance_id], ["echo out"])
+    assert wait_invocation(ssm, command_id, instance_id)["StandardOutputUrl"].startswith("https://")
+    listed = subprocess.run(
+        [sys.executable, "-m", "emulator", "--port", str(server.port), "--tls-cert", cert, "--tls-key", key,
+         "instances", "list"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert listed.returncode == 0 and instance_id in listed.stdout, listed.stderr
+    assert "Traceback" not in server.log() and "[ERROR]" not in server.log(), server.log()[-3000:]
+
+
+def test_behind_a_local_tls_proxy_the_stream_url_is_wss(server, target):
+    proxied = make_client(server.url)
+    proxied.meta.events.register(
+        "before-sign.ssm.*", lambda request, **_: request.headers.__setitem__("X-Forwarded-Proto", "https"))
+    started = proxied.start_session(Target=target)
+    assert started["StreamUrl"].startswith(f"wss://127.0.0.1:{server.port}/v1/data-channel/")
+    proxied.terminate_session(SessionId=started["SessionId"])
+    assert wait_history(proxied, started["SessionId"])["OutputUrl"]["S3OutputUrl"].startswith("https://")

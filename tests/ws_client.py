@@ -6,6 +6,7 @@ import base64
 import os
 import select
 import socket
+import ssl
 import struct
 
 from emulator.websocket import TEST_ECHO_PATH
@@ -17,8 +18,10 @@ class RawClient:
     """A minimal WebSocket client on a plain socket: masked frames out, strict checks on frames in."""
 
     def __init__(self, port: int, path: str = TEST_ECHO_PATH, headers: dict[str, str] | None = None,
-                 version: str = "13", upgrade: bool = True) -> None:
+                 version: str = "13", upgrade: bool = True, tls: ssl.SSLContext | None = None) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=15)
+        if tls is not None:  # wss://
+            self.sock = tls.wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "User-Agent: Go-http-client/1.1"]
         if upgrade:
@@ -113,4 +116,6 @@ def _xor_fast(payload: bytes, mask: bytes) -> bytes:
 
 def readable(client: RawClient, timeout: float) -> bool:
     """Whether a frame (or its start) is waiting, within `timeout` seconds."""
-    return bool(client.buf) or bool(select.select([client.sock], [], [], timeout)[0])
+    if client.buf or (isinstance(client.sock, ssl.SSLSocket) and client.sock.pending()):
+        return True  # already decrypted: select() cannot see it
+    return bool(select.select([client.sock], [], [], timeout)[0])

@@ -10,6 +10,7 @@ its admin API (POST/GET/DELETE /_emulator/instances). The endpoint defaults to t
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -34,8 +35,7 @@ def _endpoint(ctx: click.Context, given: str | None) -> str:
     if given:
         return given.rstrip("/")
     config: Config = ctx.find_root().obj
-    host = "127.0.0.1" if config.host in ("0.0.0.0", "::", "") else config.host
-    return f"http://[{host}]:{config.port}" if ":" in host else f"http://{host}:{config.port}"
+    return config.local_url
 
 
 def _call(endpoint: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -44,7 +44,7 @@ def _call(endpoint: str, method: str, path: str, body: dict[str, Any] | None = N
         endpoint + path, data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:
+        with urllib.request.urlopen(request, timeout=120, context=_tls_context(endpoint)) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as e:
         try:
@@ -55,6 +55,17 @@ def _call(endpoint: str, method: str, path: str, body: dict[str, Any] | None = N
         raise click.ClickException(detail) from e
     except OSError as e:
         raise click.ClickException(f"no emulator answers at {endpoint} ({e})") from e
+
+
+def _tls_context(endpoint: str) -> ssl.SSLContext | None:
+    """For https: the system's CAs, and the emulator's own certificate (--tls-cert, often self-signed)."""
+    if not endpoint.startswith("https:"):
+        return None
+    context = ssl.create_default_context()
+    config: Config = click.get_current_context().find_root().obj
+    if config.tls_cert is not None:
+        context.load_verify_locations(cafile=str(config.tls_cert))
+    return context
 
 
 def _tags(pairs: tuple[str, ...]) -> dict[str, str]:

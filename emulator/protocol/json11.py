@@ -93,7 +93,8 @@ class JsonProtocol:
         handler = self.operations.get(name)
         if handler is None:
             raise NotImplementedYet(f"The operation {name} is not implemented yet by ssm-emulator.")
-        result = handler(RequestContext(caller, request_id, environ.get("HTTP_HOST") or None), api_models.parse_request(name, raw))
+        ctx = RequestContext(caller, request_id, environ.get("HTTP_HOST") or None, environ.get("wsgi.url_scheme"))
+        result = handler(ctx, api_models.parse_request(name, raw))
         return api_models.dump_response(result)
 
 

@@ -79,7 +79,7 @@ class RunCommand:
         self.instances = instances
         self.parameters = parameters
         self.invoker = Invoker(services, instances)
-        self.base_url = _base_url(services.config.host, services.config.port)
+        self.base_url = services.config.local_url  # where the output URLs point
 
     # --- lifecycle (called by the app factory) ------------------------------------------------------------
     def start(self) -> None:
@@ -345,11 +345,3 @@ def _instant(value: str) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
-
-
-def _base_url(host: str, port: int) -> str:
-    """Where the output URLs point: this emulator, as a client on this machine reaches it."""
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.backends import BackendError, InstanceBackend, Process
+from emulator.session_manager import run_as
 from emulator.session_manager.channel.agent import AgentChannel, FlagReceived, HandshakeDone, InputReceived, \
     SizeChanged
 from emulator.session_manager.channel.handshake import SessionType
@@ -171,12 +172,13 @@ class LiveSession:
         """Start the shell (under the lock, right after the handshake); an error message if it cannot."""
         plan = self.plan
         try:
-            process = self._backend().start_process(
-                plan.command, env={"TERM": "xterm-256color"}, user=plan.user, tty=True
-            )
+            backend = self._backend()
+            if (problem := run_as.problem(backend, plan.user)) is not None:
+                raise BackendError(problem)
+            process = backend.start_process(plan.command, env={"TERM": "xterm-256color"}, user=plan.user, tty=True)
         except (BackendError, ValueError) as error:
             log.warning("session %s: cannot start the shell on %s: %s", plan.session_id, plan.target, error)
-            return f"Unable to start the shell on {plan.target}: {error}"
+            return f"Unable to start command: {error}"  # the agent's words
         self._process = process
         size = self.channel.terminal_size
         if size is not None and size.cols and size.rows:

@@ -4,7 +4,8 @@ GetConnectionStatus; and the live sessions they start (data_channel.LiveSession)
 StartSession checks the target (a managed instance of the caller, Online) and the document (a Session
 document), stores the session as Connecting and hands back a single-use token and the StreamUrl of this
 emulator's own data-channel endpoint (routes.py), built from the Host header the client called, so the URL
-works from wherever the client stands. The shell starts when the client's websocket completes the handshake.
+works from wherever the client stands (wss:// when it called over HTTPS). The shell starts when the client's
+websocket completes the handshake.
 
 Session preferences (idleSessionTimeout, maxSessionDuration, runAsEnabled/runAsDefaultUser, shellProfile)
 come from the `inputs` of the Standard_Stream document the session runs (SSM-SessionManagerRunShell by
@@ -99,7 +100,8 @@ class SessionManager:
         self.live: dict[str, LiveSession] = {}
         self._tokens: dict[str, _Token] = {}
         self._lock = threading.Lock()
-        self.default_host = _host(services.config.host, services.config.port)
+        self.local_address = services.config.local_address
+        self.local_scheme = services.config.scheme
 
     # --- lifecycle (called by the app factory) ------------------------------------------------------------
     def start(self) -> None:
@@ -217,9 +219,9 @@ class SessionManager:
                                    after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        host = ctx.host or self.default_host
+        origin = self._origin(ctx, "http", "https")
         return DescribeSessionsResponse(
-            Sessions=[_session(row, host) for row in rows],
+            Sessions=[_session(row, origin) for row in rows],
             NextToken=paging.encode("DescribeSessions", rows[-1]["seq"]) if more else None,
         )
 
@@ -266,7 +268,12 @@ class SessionManager:
         return token
 
     def _stream_url(self, ctx: RequestContext, session_id: str) -> str:
-        return f"ws://{ctx.host or self.default_host}/v1/data-channel/{session_id}?role=publish_subscribe"
+        return f"{self._origin(ctx, 'ws', 'wss')}/v1/data-channel/{session_id}?role=publish_subscribe"
+
+    def _origin(self, ctx: RequestContext, plain: str, secure: str) -> str:
+        """scheme://host:port of this server as the client called it (over TLS or not), for URLs handed back."""
+        tls = (ctx.scheme or self.local_scheme) == "https"
+        return f"{secure if tls else plain}://{ctx.host or self.local_address}"
 
     def _on_status(self, session: LiveSession, status: str, output: str) -> None:
         session_id = session.plan.session_id
@@ -292,7 +299,7 @@ class SessionManager:
 
 def _plan(session_id: str, target: str, inputs: dict[str, Any]) -> SessionPlan:
     run_as = inputs.get("runAsEnabled") in (True, "true", "True")
-    user = str(inputs.get("runAsDefaultUser") or "") or None if run_as else None
+    user = str(inputs.get("runAsDefaultUser") or "") if run_as else None  # "": the agent refuses (run_as.py)
     profile = inputs.get("shellProfile")
     shell_profile = str(profile.get("linux") or "") if isinstance(profile, dict) else ""
     idle = _minutes(inputs.get("idleSessionTimeout"))
@@ -338,7 +345,7 @@ def _filter(key: str, value: str) -> tuple[str, object]:
     return f"{column} = ?", value
 
 
-def _session(row: Any, host: str) -> Session:
+def _session(row: Any, origin: str) -> Session:
     return Session(
         SessionId=row["id"], Target=row["target"], Status=row["status"],
         StartDate=timestamp(row["started_at"]),
@@ -346,12 +353,7 @@ def _session(row: Any, host: str) -> Session:
         DocumentName=row["document_name"], Owner=row["owner"], Reason=row["reason"], Details=row["details"],
         # AWS puts the S3 object of the session log here when logging to S3 is on; the emulator always
         # keeps the transcript and serves it itself.
-        OutputUrl=SessionManagerOutputUrl(S3OutputUrl=f"http://{host}/_emulator/sessions/{row['id']}/transcript"),
+        OutputUrl=SessionManagerOutputUrl(S3OutputUrl=f"{origin}/_emulator/sessions/{row['id']}/transcript"),
         MaxSessionDuration=row["max_session_duration"], AccessType="Standard",
     )
 
-
-def _host(host: str, port: int) -> str:
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
