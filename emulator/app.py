@@ -47,6 +47,10 @@ def build_capabilities(services: Services) -> list[object]:
     ]
 
 
+STOP_EXTENSION = "ssm_emulator.stop"  # the server calls app.extensions[STOP_EXTENSION]() when it stops
+STOP_SECONDS = 3.0
+
+
 def create_app(config: Config) -> Flask:
     data_dir = config.resolved_data_dir
     services = Services(
@@ -107,4 +111,13 @@ def create_app(config: Config) -> Flask:
         if start is not None:
             start()
     atexit.register(services.background.stop)
+
+    def stop(timeout: float = STOP_SECONDS) -> None:
+        """The server is stopping: capabilities end what clients hold open (Session Manager's channels)."""
+        for capability in capabilities:
+            capability_stop = getattr(capability, "stop", None)
+            if capability_stop is not None:
+                capability_stop(timeout)
+
+    app.extensions[STOP_EXTENSION] = stop
     return app

@@ -7,7 +7,9 @@ the fork, so background threads belong to the process that serves.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -42,6 +44,7 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 30,
             "proc_name": "ssm-emulator",
             "when_ready": self._when_ready,
+            "post_worker_init": _stop_app_on_exit_signals,
         }
         if c.tls_cert is not None:
             settings.update(certfile=str(c.tls_cert), keyfile=str(c.tls_key))
@@ -62,6 +65,26 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
         from emulator.app import create_app
 
         return create_app(self.config)
+
+
+def _stop_app_on_exit_signals(worker: Any) -> None:
+    """Let the app end what clients hold open (session channels) before the worker's own exit handling, which
+    would otherwise wait out the graceful timeout on open websockets and be killed."""
+    from emulator.app import STOP_EXTENSION
+
+    stop = worker.wsgi.extensions[STOP_EXTENSION]
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        original = signal.getsignal(signum)
+
+        def handler(received: int, frame: Any, original: Any = original) -> None:
+            # Not on the main thread: ending sessions takes locks the interrupted code may hold.
+            stopping = threading.Thread(target=stop, name="stop", daemon=True)
+            stopping.start()
+            stopping.join()
+            if callable(original):
+                original(received, frame)
+
+        signal.signal(signum, handler)
 
 
 def serve(config: Config) -> None:

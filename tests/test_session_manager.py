@@ -7,7 +7,9 @@ prove the server retransmits."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -323,6 +325,39 @@ def test_tokens_are_checked_and_single_use(server, ssm, target):
         ssm.terminate_session(SessionId=s["SessionId"])
     shell.wait_closed()
     assert wait_history(ssm, other["SessionId"])["Status"] == "Terminated"
+
+
+def test_a_channel_beyond_the_attached_limit_is_ended_with_a_reason(server, ssm, target):
+    # Each attached data channel holds a server thread (handlers.MAX_ATTACHED_SESSIONS, 10). The next one gets
+    # channel_closed saying so, which makes the plugin print it and exit; a bare close would make it resume and
+    # retry forever.
+    wait_for(lambda: not ssm.describe_sessions(State="Active")["Sessions"], 15, "earlier sessions to end")
+    shells = [open_shell(server, ssm, target) for _ in range(10)]
+    extra = Shell(server, ssm.start_session(Target=target))
+    extra.wait_closed()
+    assert "at most 10 data channels" in extra.client.closed_output
+    assert extra.client.session_type is None  # ended before any handshake
+    assert wait_history(ssm, extra.session_id)["Status"] == "Failed"
+    shells[0].type("exit\r")
+    shells[0].wait_closed()
+    for shell in shells[1:]:
+        ssm.terminate_session(SessionId=shell.session_id)
+        shell.wait_closed()
+
+
+def test_stopping_the_server_ends_open_sessions_with_channel_closed(start_emulator, debian_container):
+    # Without channel_closed the plugin would try to resume against a server that is gone, and hang.
+    own = start_emulator("--ephemeral", env=dict(FAST_INSTANCE_CHECKS))
+    own_ssm = make_client(own.url)
+    instance_id = register_container(own, debian_container)
+    wait_for(lambda: own_ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30, "online")
+    shell = open_shell(own, own_ssm, instance_id)
+    shell.type("echo before-$((6*7))\r")
+    shell.expect("before-42")
+    os.killpg(own.proc.pid, signal.SIGTERM)  # what EmulatorProcess.stop sends, without waiting for the end
+    shell.wait_closed()
+    assert shell.client.closed_output == "ssm-emulator is shutting down."
+    assert own.proc.wait(timeout=15) == 0
 
 
 def test_resume_session_reattaches_to_the_same_shell(server, ssm, target):

@@ -20,6 +20,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,7 @@ DEFAULT_IDLE_MINUTES = 20.0  # AWS's default idleSessionTimeout
 DEFAULT_MAX_RESULTS = 20
 # Each open websocket holds one of gunicorn's 16 threads; keep some for the API (websocket.py).
 MAX_ATTACHED_SESSIONS = 10
+SHUTDOWN_OUTPUT = "ssm-emulator is shutting down."
 # bash when the image has it (sessions are for people); the agent itself starts sh.
 SHELL = "if [ -x /bin/bash ]; then exec /bin/bash; fi; exec /bin/sh"
 NOT_CONNECTED = "{target} is not connected."
@@ -114,6 +116,17 @@ class SessionManager:
             sessions, self.live, self._tokens = list(self.live.values()), {}, {}
         for session in sessions:
             session.terminate()
+
+    def stop(self, timeout: float) -> None:
+        """The server is stopping: end every live session with channel_closed (else the plugin would resume
+        against a server that is gone, and wait), for at most `timeout` seconds."""
+        with self._lock:
+            sessions = list(self.live.values())
+        for session in sessions:
+            session.terminate(SHUTDOWN_OUTPUT)
+        deadline = time.monotonic() + timeout
+        while any(not session.finished for session in sessions) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def blueprint(self) -> Blueprint:
         from emulator.session_manager.routes import session_blueprint

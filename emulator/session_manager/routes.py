@@ -6,6 +6,7 @@
 The data channel takes the real gateway's path (the plugin does not look at it). Its first frame must be the
 text OpenDataChannelInput carrying a token StartSession or ResumeSession issued for this session, unused and
 unexpired; any other first frame closes the websocket with 1008 (policy violation) and nothing else sent.
+Beyond MAX_ATTACHED_SESSIONS attached channels, the session ends as Failed with channel_closed saying why.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, jsonify, request
 
 from emulator.session_manager.channel.handshake import HandshakeError, OpenDataChannelInput
+from emulator.session_manager.handlers import MAX_ATTACHED_SESSIONS
 from emulator.websocket import ConnectionClosed, accept
 
 if TYPE_CHECKING:
@@ -21,7 +23,8 @@ if TYPE_CHECKING:
 
 OPEN_TIMEOUT_SECONDS = 10.0  # the client sends OpenDataChannelInput right after connecting
 POLICY_VIOLATION = 1008
-TRY_AGAIN_LATER = 1013
+TOO_MANY_OUTPUT = ("ssm-emulator keeps at most {limit} data channels attached at once (each holds a server "
+                   "thread); end a session and start again.")
 MAX_FRAME_BYTES = 1024 * 1024  # the plugin sends at most 1024 payload bytes a message
 
 
@@ -40,7 +43,10 @@ def session_blueprint(manager: SessionManager) -> Blueprint:
             if session is None:
                 ws.close(POLICY_VIOLATION, "invalid or expired token")
             elif not manager.can_attach():
-                ws.close(TRY_AGAIN_LATER, "too many open sessions")
+                # A bare close would make the plugin resume and retry forever; channel_closed ends it with a
+                # message, and the session ends as Failed.
+                session.terminate(TOO_MANY_OUTPUT.format(limit=MAX_ATTACHED_SESSIONS), status="Failed")
+                session.attach(ws)
             else:
                 session.attach(ws)
         except ConnectionClosed:
