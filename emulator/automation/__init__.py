@@ -1,0 +1,2 @@
+"""Automation: runbooks (Automation documents, schemaVersion 0.3) that really execute, step by step, against the
+managed instances; Change Manager's change requests run on this engine too."""

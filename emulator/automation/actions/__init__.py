@@ -1,0 +1,4 @@
+"""Automation actions, one module per family; importing this package registers them all in base.ACTIONS."""
+from emulator.automation.actions.base import ACTIONS, ActionHandler, AutomationServices, StepOutcome, StepRun, action
+
+__all__ = ["ACTIONS", "ActionHandler", "AutomationServices", "StepOutcome", "StepRun", "action"]
