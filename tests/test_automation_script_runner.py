@@ -316,3 +316,14 @@ def test_the_scripts_environment_points_sdks_at_the_emulator() -> None:
         "444455556666", "ap-south-1", "ap-south-1")
     assert env["AWS_SECRET_ACCESS_KEY"]
     assert json.dumps(env)  # plain strings only
+
+
+def test_a_configured_access_key_of_the_account_signs_the_scripts_calls() -> None:
+    """With --verify-signatures only keys with a configured secret get in: the script uses one of its account."""
+    from emulator.automation.actions.scripts import script_environment
+    from emulator.config import AccessKey
+
+    config = Config(ephemeral=True, verify_signatures=True, access_keys=(
+        AccessKey("AKIDOTHER", "111111111111", "other-secret"), AccessKey("AKIDTEAM", "444455556666", "team-secret")))
+    env = script_environment(script_step({}, config, account_id="444455556666"))
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("AKIDTEAM", "team-secret")
