@@ -77,10 +77,11 @@ def run_script(
     """Run `handler(events, context)` of `script` in a fresh process; never raises for what the script does.
 
     `env` is the process's whole environment besides HOME and TMPDIR (nothing of the emulator's own
-    environment leaks in; PATH defaults to the emulator's). `events` and `context` must be JSON-serializable.
+    environment leaks in; PATH defaults to the emulator's). Whatever in `events` and `context` JSON cannot carry
+    reaches the script as its str().
     """
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="ssm-emulator-script-") as folder:
+    with tempfile.TemporaryDirectory(prefix="ssm-emulator-script-", ignore_cleanup_errors=True) as folder:
         root = Path(folder)
         code = root / "code"
         code.mkdir()
@@ -93,8 +94,8 @@ def run_script(
             "context": context,
             "result": str(result_file),
             "extra_path": list(extra_path or []),
-        }), encoding="utf-8")
-        (root / "events.json").write_text(json.dumps(events), encoding="utf-8")
+        }, default=str), encoding="utf-8")
+        (root / "events.json").write_text(json.dumps(events, default=str), encoding="utf-8")
         environment = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", **(env or {}),
                        "HOME": str(root), "TMPDIR": str(root)}
         with open(root / "events.json", "rb") as stdin, open(root / "stdout", "wb") as stdout, \
