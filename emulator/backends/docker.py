@@ -12,7 +12,8 @@ import socket
 import tarfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import docker
@@ -23,6 +24,7 @@ from emulator.backends.base import (
     ByteStream,
     Command,
     InstanceBackend,
+    MachineState,
     Process,
     kill_command,
     new_tag,
@@ -179,6 +181,8 @@ class SocketStream(ByteStream):
 class DockerBackend(InstanceBackend):
     """A container, by name or ID. `tcp`: how open_tcp connects (see `open_tcp`)."""
 
+    kind = "a Docker container"
+
     def __init__(
         self, container: str, *, client: docker.DockerClient | None = None, tcp: TcpMode = "auto"
     ) -> None:
@@ -298,9 +302,118 @@ class DockerBackend(InstanceBackend):
         except (OSError, KeyError, docker.errors.DockerException):
             return False
 
+    # --- the container itself ---------------------------------------------------------------------------------
+    def state(self) -> MachineState:
+        try:
+            state = self._inspect()["State"]
+        except docker.errors.NotFound:
+            return "removed"
+        except (docker.errors.DockerException, OSError):
+            return "unreachable"
+        # Paused or restarting (a crashing container under a restart policy) answers nothing: not running.
+        running = state.get("Running") and not state.get("Paused") and not state.get("Restarting")
+        return "running" if running else "stopped"
+
+    def stop(self, *, force: bool = False, grace: float = 10.0) -> None:
+        with _errors(f"stop {self.container}"):
+            if not force:
+                self._api.stop(self.container, timeout=max(0, round(grace)))
+            elif self._inspect()["State"].get("Running"):
+                self._api.kill(self.container)  # SIGKILL; the engine marks it exited a moment later
+                self._api.wait(self.container, timeout=30)
+
+    def start(self) -> None:
+        with _errors(f"start {self.container}"):
+            if self._inspect()["State"].get("Paused"):
+                self._api.unpause(self.container)
+            self._api.start(self.container)  # a running container: nothing happens
+
+    def restart(self, *, grace: float = 10.0) -> None:
+        with _errors(f"restart {self.container}"):
+            self._api.restart(self.container, timeout=max(0, round(grace)))
+
+    def remove(self) -> None:
+        try:
+            self._api.remove_container(self.container, force=True)
+        except docker.errors.NotFound:
+            pass  # gone already
+        except docker.errors.DockerException as e:
+            raise BackendError(f"remove {self.container}: {_explain(e)}") from e
+
+    def commit(
+        self, repository: str, tag: str = "latest", *, labels: Mapping[str, str] | None = None,
+        message: str = "", pause: bool = True,
+    ) -> str:
+        # The engine merges the config given with the container's own: the labels are added to the container's,
+        # the command and everything else are the container's.
+        with _errors(f"commit {self.container} as {repository}:{tag}"):
+            return self._api.commit(
+                self.container, repository, tag, message=message or None, pause=pause,
+                conf={"Labels": dict(labels)} if labels else None,
+            )["Id"]
+
+    # --- images of its engine ------------------------------------------------------------------------------------
+    def delete_image(self, image: str) -> None:
+        delete_image(self._api, image)
+
+    def tag_image(self, image: str, repository: str, tag: str = "latest") -> None:
+        tag_image(self._api, image, repository, tag)
+
+    def label_image(self, image: str, labels: Mapping[str, str], repository: str, tag: str = "latest") -> str:
+        return label_image(self._api, image, labels, repository, tag)
+
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+# --- images, for any holder of an engine client (a backend, or the registry with no container at hand) ----------
+def delete_image(api: Any, image: str) -> None:
+    """Delete the reference `image` (repository:tag, or an ID with all its tags). The image itself goes with
+    its last reference, unless a container still uses it: then it stays, untagged, until that container goes
+    (as `docker rmi -f` leaves it)."""
+    with _errors(f"delete image {image}"):
+        image_id = api.inspect_image(image)["Id"]
+        api.remove_image(image, force=True)
+    try:
+        api.remove_image(image_id)  # not forced: what other tags or containers still use stays
+    except docker.errors.DockerException:
+        pass
+
+
+def tag_image(api: Any, image: str, repository: str, tag: str = "latest") -> None:
+    with _errors(f"tag image {image} as {repository}:{tag}"):
+        api.tag(image, repository, tag, force=True)
+
+
+def label_image(api: Any, image: str, labels: Mapping[str, str], repository: str, tag: str = "latest") -> str:
+    """A copy of `image` with `labels` added, as repository:tag: committed from a container made from it and
+    never started. The image repository:tag named before is deleted if nothing else uses it."""
+    with _errors(f"label image {image}"):
+        old_id = api.inspect_image(image)["Id"]
+        created = api.create_container(image, labels=dict(labels))["Id"]
+        try:
+            new_id = api.commit(created, repository, tag, conf={"Labels": dict(labels)})["Id"]
+        finally:
+            api.remove_container(created, force=True)
+    if new_id != old_id:
+        try:
+            api.remove_image(old_id)  # not forced: kept while tagged otherwise or used by a container
+        except docker.errors.DockerException:
+            pass
+    return new_id
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except (docker.errors.DockerException, OSError) as e:
+        raise BackendError(f"{what}: {_explain(e)}") from e
+
+
+def _explain(e: Exception) -> str:
+    return str(getattr(e, "explanation", None) or e)
 
 
 def _take_buffered(sock: Any, raw: socket.socket) -> bytes:

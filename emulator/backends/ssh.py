@@ -115,6 +115,8 @@ class ChannelStream(ByteStream):
 
 
 class SshBackend(InstanceBackend):
+    kind = "an SSH host"  # a machine the emulator only logs in to: no stop, start or images
+
     def __init__(self, target: SshTarget) -> None:
         self.target = target
         self._clients: list[paramiko.SSHClient] = []

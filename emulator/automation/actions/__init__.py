@@ -1,5 +1,5 @@
 """Automation actions, one module per family; importing this package registers them all in base.ACTIONS."""
-from emulator.automation.actions import aws_api, scripts  # noqa: F401  (registers aws:executeAwsApi, ...)
+from emulator.automation.actions import aws_api, instances, scripts, unsupported  # noqa: F401 - registers them
 from emulator.automation.actions.base import ACTIONS, ActionHandler, AutomationServices, StepOutcome, StepRun, action
 
 __all__ = ["ACTIONS", "ActionHandler", "AutomationServices", "StepOutcome", "StepRun", "action"]
