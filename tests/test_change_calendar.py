@@ -188,6 +188,63 @@ def test_overlapping_events_are_one_closure_and_folded_lines_are_read(ssm):
     assert state(ssm, "cal", at="2024-01-02T09:30:00Z")["NextTransitionTime"] == "2024-01-02T10:00:00Z"
 
 
+def test_rarer_rule_parts_overrides_and_cancelled_events(ssm):
+    calendar(ssm, "cal", ical(
+        "DEFAULT_OPEN",
+        # Thanksgiving: the 4th Thursday of November, all day, New York
+        event("DTSTART;VALUE=DATE:20231123", "RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", uid="thanks"),
+        # the last weekday of each month, 18:00-20:00 UTC (BYSETPOS)
+        event("DTSTART:20240131T180000Z", "DTEND:20240131T200000Z",
+              "RRULE:FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", uid="month-close"),
+        # every other Wednesday 10:00-11:00 UTC, moved once (RECURRENCE-ID) and once added (RDATE)
+        event("DTSTART:20240103T100000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY;INTERVAL=2",
+              "RDATE:20240105T100000Z", uid="sync"),
+        event("RECURRENCE-ID:20240117T100000Z", "DTSTART:20240118T150000Z", "DURATION:PT1H", uid="sync"),
+        event("DTSTART:20240110T000000Z", "DTEND:20240111T000000Z", "STATUS:CANCELLED", uid="called-off"),
+        zone="America/New_York"))
+    closed = lambda at: state(ssm, "cal", at=at)["State"] == "CLOSED"  # noqa: E731
+    assert closed("2024-11-28T12:00:00Z") and not closed("2024-11-21T12:00:00Z")
+    # the day is New York's (X-WR-TIMEZONE): 27 Nov 2025 begins at 05:00 UTC
+    assert not closed("2025-11-27T04:30:00Z") and closed("2025-11-27T05:30:00Z")
+    assert closed("2024-08-30T19:00:00Z") and not closed("2024-08-31T19:00:00Z")   # Fri 30 Aug, not Sat 31
+    assert closed("2024-03-29T19:00:00Z")
+    assert closed("2024-01-03T10:30:00Z") and not closed("2024-01-10T10:30:00Z")   # every other week
+    assert closed("2024-01-05T10:30:00Z")                                          # RDATE
+    assert not closed("2024-01-17T10:30:00Z") and closed("2024-01-18T15:30:00Z")   # moved
+    assert closed("2024-01-31T10:30:00Z")
+    assert not closed("2024-01-10T12:00:00Z")                                      # cancelled
+
+
+def test_the_in_process_api():
+    from emulator.background import Background
+    from emulator.change_calendar import ChangeCalendars
+    from emulator.clock import Clock
+    from emulator.config import Config
+    from emulator.context import internal_context
+    from emulator.documents import Documents
+    from emulator.services import Services
+    from emulator.store import Database
+    from api_models.documents import CreateDocumentRequest
+    from api_models.errors import InvalidDocument
+
+    services = Services(config=Config(ephemeral=True), db=Database(None), clock=Clock(), background=Background())
+    documents = Documents(services)
+    calendars = ChangeCalendars(services, documents=documents)
+    ctx = internal_context(OWNER, "eu-west-1", "test")
+    content = ical("DEFAULT_OPEN", event("DTSTART:20240101T000000Z", "DTEND:20240102T000000Z"))
+    documents.create_document(ctx, CreateDocumentRequest(
+        Name="freeze", Content=content, DocumentType="ChangeCalendar", DocumentFormat="TEXT"))
+    at = datetime(2024, 1, 1, 12, 0, 0, 500, tzinfo=UTC)
+    got = calendars.state(OWNER, "eu-west-1", ["freeze"], at)
+    assert (got.state, got.is_open) == ("CLOSED", False)
+    assert (got.at, got.next_transition) == (at.replace(microsecond=0), datetime(2024, 1, 2, tzinfo=UTC))
+    assert calendars.next_transition(OWNER, "eu-west-1", ["freeze"], datetime(2024, 1, 3, tzinfo=UTC)) is None
+    assert calendars.state(OWNER, "eu-west-1", ["freeze"]).is_open       # now: long after
+    with pytest.raises(InvalidDocument):
+        calendars.state(OWNER, "us-east-1", ["freeze"])                 # another region's
+    services.background.stop()
+
+
 # --- several calendars ----------------------------------------------------------------------------
 
 
