@@ -296,6 +296,8 @@ def test_errors(ssm):
     assert error_of(ssm.get_calendar_state, CalendarNames=["AWS-RunShellScript"])[0] == "InvalidDocumentType"
     assert error_of(ssm.get_calendar_state, CalendarNames=["cal"], AtTime="next tuesday")[0] == "ValidationException"
     assert error_of(ssm.get_calendar_state, CalendarNames=[])[0] == "ValidationException"
+    assert error_of(ssm.get_calendar_state, CalendarNames=["cal"], AtTime="9999-12-31T23:00:00-05:00")[0] == (
+        "ValidationException")
     # valid iCalendar, a rule finer than a day: stored, but not evaluated
     calendar(ssm, "hourly", ical("DEFAULT_OPEN", event("DTSTART:20240101T000000Z", "DURATION:PT10M",
                                                        "RRULE:FREQ=HOURLY")))
@@ -308,6 +310,7 @@ def test_errors(ssm):
      "END:VCALENDAR found where END:VEVENT was expected"),
     (ical("SOMETIMES_OPEN"), "X-CALENDAR-TYPE"),
     (ical("DEFAULT_OPEN", event("DTSTART:2024-01-01", "DTEND:20240102T000000Z")), "DATE"),
+    (ical("DEFAULT_OPEN", event("DTSTART;TZID=Asia/Tokyo:00010101T000000", "DURATION:PT1H")), "DATE-TIME"),
     (ical("DEFAULT_OPEN", event("DTEND:20240102T000000Z")), "no DTSTART"),
     (ical("DEFAULT_OPEN", event("DTSTART:20240102T000000Z", "DTEND:20240101T000000Z")), "DTEND is before DTSTART"),
     (ical("DEFAULT_OPEN", event("DTSTART;TZID=Mars/Olympus_Mons:20240101T000000", "DURATION:PT1H")), "time zone"),

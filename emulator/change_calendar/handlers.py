@@ -28,7 +28,7 @@ from api_models.errors import (
 )
 from emulator.change_calendar import calendar
 from emulator.change_calendar.calendar import ChangeCalendar
-from emulator.change_calendar.icalendar import CalendarContentError
+from emulator.change_calendar.icalendar import FIRST_YEAR, LAST_YEAR, CalendarContentError
 from emulator.context import RequestContext, internal_context
 from emulator.documents.content import CALENDAR
 from emulator.operations import operation
@@ -69,7 +69,7 @@ def parse_at_time(given: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+    return moment
 
 
 def check_content(content: str) -> None:
@@ -120,7 +120,12 @@ class ChangeCalendars:
             raise ValidationException("CalendarNames must name at least one calendar.")
         if len(names) > MAX_CALENDARS:
             raise ValidationException(f"CalendarNames can name at most {MAX_CALENDARS} calendars.")
-        moment = (at or self.clock.now()).astimezone(timezone.utc).replace(microsecond=0)
+        try:
+            moment = (at or self.clock.now()).astimezone(timezone.utc).replace(microsecond=0)
+        except OverflowError:
+            moment = datetime.max.replace(tzinfo=timezone.utc)
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ValidationException(f"AtTime must be between the years {FIRST_YEAR} and {LAST_YEAR}.")
         calendars = [self.calendar(ctx, name) for name in names]
         state, next_change = calendar.evaluate(calendars, moment)
         return CalendarState(state, moment, next_change)

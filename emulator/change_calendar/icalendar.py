@@ -12,6 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+
+D = TypeVar("D", date, datetime)
 
 
 class CalendarContentError(ValueError):
@@ -149,6 +153,9 @@ def parse(text: str) -> Component:
 
 _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATE_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)")
+# Years a calendar may name: wide enough for any real calendar, and far enough from datetime's own limits
+# (years 1 and 9999) that converting between zones and adding lengths can't overflow.
+FIRST_YEAR, LAST_YEAR = 1000, 9000
 _DURATION = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 
 
@@ -157,7 +164,7 @@ def parse_date(value: str, line: int) -> date:
     try:
         if m is None:
             raise ValueError
-        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        return _in_range(date(int(m.group(1)), int(m.group(2)), int(m.group(3))))
     except ValueError:
         raise CalendarContentError(f"'{_clip(value)}' isn't a valid DATE (YYYYMMDD).", line) from None
 
@@ -171,11 +178,17 @@ def parse_date_time(value: str, line: int) -> tuple[datetime, bool]:
         y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
         # RFC 5545 allows a leap second (60); it falls on the next minute
         extra = timedelta(seconds=1) if s == 60 else timedelta()
-        return datetime(y, mo, d, h, mi, min(s, 59)) + extra, m.group(7) == "Z"
+        return _in_range(datetime(y, mo, d, h, mi, min(s, 59)) + extra), m.group(7) == "Z"
     except ValueError:
         raise CalendarContentError(
             f"'{_clip(value)}' isn't a valid DATE-TIME (YYYYMMDDTHHMMSS, or with Z for UTC).", line
         ) from None
+
+
+def _in_range(value: D) -> D:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(value)
+    return value
 
 
 def parse_duration(value: str, line: int) -> timedelta:
