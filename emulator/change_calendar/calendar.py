@@ -185,14 +185,13 @@ def read(content: str) -> ChangeCalendar:
     events = []
     unsupported = None
     for component in vevents:
-        status = component.first("STATUS")
-        if component.first("RECURRENCE-ID") is None and status is not None and status.value.upper() == "CANCELLED":
-            continue
         event = _event(component, default_zone, overridden)
+        status = component.first("STATUS")
+        if status is not None and status.value.strip().upper() == "CANCELLED":
+            continue  # a cancelled event, or a cancelled instance (its RECURRENCE-ID already excludes it)
         if event.rule is not None and event.rule.unsupported:
             unsupported = unsupported or event.rule.unsupported
-        if status is None or status.value.upper() != "CANCELLED":
-            events.append(event)
+        events.append(event)
     description = icalendar.unescape_text(described.value) if described is not None else None
     return ChangeCalendar(calendar_type, description, tuple(events), unsupported)
 
