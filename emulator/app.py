@@ -24,6 +24,7 @@ log = logging.getLogger("ssm_emulator")
 def build_capabilities(services: Services) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
     another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances)."""
+    from emulator.change_calendar import ChangeCalendars
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
@@ -41,9 +42,10 @@ def build_capabilities(services: Services) -> list[object]:
         services, documents=documents, instances=managed_instances, parameters=parameter_store
     )
     session_manager = SessionManager(services, documents=documents, instances=managed_instances)
+    change_calendars = ChangeCalendars(services, documents=documents)
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager,
+        session_manager, change_calendars,
     ]
 
 
