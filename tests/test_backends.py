@@ -158,6 +158,24 @@ def test_tty_with_resize(backend: InstanceBackend) -> None:
     assert b"to-stderr" in result.stdout and result.stderr == b""  # a tty has one stream
 
 
+def test_resizing_a_tty_whose_process_ended_is_quiet(backend: InstanceBackend) -> None:
+    # Docker sizes an exec's tty right after starting it; a process this short is often gone by then,
+    # and the engine answers 500 "cannot resize a stopped container" (later 404 "no such exec").
+    for _ in range(10):
+        process = backend.start_process("echo done; exit 3", tty=True)
+        try:
+            result = process.collect(timeout=15)
+            process.resize(100, 30)
+            process.resize(100, 30)
+        finally:
+            process.close()
+        assert (result.exit_code, result.stdout) == (3, b"done\r\n")
+    process = backend.start_process("exit 0", tty=False)
+    process.resize(100, 30)  # without a pty there is nothing to size
+    process.collect(timeout=15)
+    process.close()
+
+
 def test_put_file_then_run_it(backend: InstanceBackend) -> None:
     folder = f"/tmp/ssm-emulator-test-{uuid.uuid4().hex[:8]}"
     path = f"{folder}/sub/run.sh"

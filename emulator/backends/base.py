@@ -238,7 +238,9 @@ class Process(ABC):
     def close_stdin(self) -> None: ...
 
     @abstractmethod
-    def resize(self, cols: int, rows: int) -> None: ...
+    def resize(self, cols: int, rows: int) -> None:
+        """Size the pty. Nothing happens without a pty or once the process has ended (a terminal may be
+        resized at any moment); BackendError if the instance refuses it otherwise."""
 
     @abstractmethod
     def kill(self) -> None:

@@ -7,6 +7,7 @@ written; the SDK's helpers would buffer whole outputs or merge the streams.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import tarfile
@@ -31,8 +32,15 @@ from emulator.backends.base import (
     wrap_command,
 )
 
+log = logging.getLogger("ssm_emulator.backends")
+
 TcpMode = Literal["auto", "direct", "exec"]
 _STREAMS = {1: "stdout", 2: "stderr"}
+# How the engine refuses to resize an exec whose process is gone: 500 "cannot resize a stopped container"
+# (or "... a deleted process") when it has just exited, 404 "no such exec" once the engine forgot it, 409
+# when the container itself stopped. A terminal can be resized at any moment, also just after its process
+# ended: that is no error.
+_RESIZE_GONE = (404, 409, 500)
 
 # open_tcp inside the instance when connecting directly would not be the same thing. bash's /dev/tcp lets the
 # relay say "connected" (on stderr) once the connection is up, so a refused port fails open_tcp itself; nc
@@ -109,7 +117,17 @@ class DockerProcess(Process):
             pass
 
     def resize(self, cols: int, rows: int) -> None:
-        self._backend._api.exec_resize(self._exec_id, height=rows, width=cols)
+        if not self.tty:
+            return
+        try:
+            self._backend._api.exec_resize(self._exec_id, height=rows, width=cols)
+        except docker.errors.APIError as e:
+            if e.status_code not in _RESIZE_GONE:
+                raise BackendError(f"docker exec resize in {self._backend.container}: {e}") from e
+            log.debug("exec %s has ended, not resized to %dx%d: %s", self._exec_id[:12], cols, rows,
+                      e.explanation)
+        except docker.errors.DockerException as e:
+            raise BackendError(f"docker exec resize in {self._backend.container}: {e}") from e
 
     def kill(self) -> None:
         self.killed = True
@@ -237,7 +255,10 @@ class DockerBackend(InstanceBackend):
         raw.settimeout(None)
         process = DockerProcess(self, exec_id, raw, tty, tag, early)
         if tty:  # an exec's tty starts at 0x0, which full-screen programs refuse; match ssh's 80x24
-            process.resize(80, 24)
+            try:
+                process.resize(80, 24)
+            except BackendError as e:  # it runs all the same, at 0x0 until the next resize
+                log.warning("%s", e)
         return process
 
     def _exit_code(self, exec_id: str) -> int | None:

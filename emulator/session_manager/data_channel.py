@@ -147,7 +147,7 @@ class LiveSession:
                         self._process.write(event.data)
                 elif isinstance(event, SizeChanged):
                     if self._process is not None and event.size.cols and event.size.rows:
-                        self._process.resize(event.size.cols, event.size.rows)
+                        self._resize(event.size.cols, event.size.rows)
                 elif isinstance(event, FlagReceived):
                     if event.flag == PayloadFlag.TERMINATE_SESSION:
                         to_terminate = TERMINATED_OUTPUT
@@ -182,11 +182,18 @@ class LiveSession:
         self._process = process
         size = self.channel.terminal_size
         if size is not None and size.cols and size.rows:
-            process.resize(size.cols, size.rows)
+            self._resize(size.cols, size.rows)
         if plan.shell_profile:
             process.write(plan.shell_profile.encode() + b"\n")
         threading.Thread(target=self._pump, args=(process,), name=f"session-{plan.session_id}", daemon=True).start()
         return None
+
+    def _resize(self, cols: int, rows: int) -> None:
+        assert self._process is not None
+        try:
+            self._process.resize(cols, rows)
+        except BackendError as error:
+            log.warning("session %s: resizing the terminal failed: %s", self.plan.session_id, error)
 
     def _pump(self, process: Process) -> None:
         """The reader thread: process output to the client, then the session's end."""
