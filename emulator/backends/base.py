@@ -35,9 +35,13 @@ WRAPPER = (
     'if [ -n "$d" ]; then cd "$d" || exit 1; fi; exec "$@"'
 )
 
-# Kills every live process whose environment holds the tag: first the process groups those processes lead
-# (a docker exec and an sshd session each start a new session, so the command leads its group), then the
-# processes themselves. A few passes catch children forked while the first pass ran.
+# Kills every live process whose environment holds the tag, and the process groups those processes lead (a
+# docker exec and an sshd session each start a new session, so the command leads its group). The scan, one
+# fork per process, is slow: it only collects, then one `kill` stops everything found and another kills it.
+# Killed one by one as the scan reached them, a parent could run on for milliseconds after its child died
+# (`sleep 60; echo done` printed "done"); stopped all at once first, none of them runs again. No `--` before
+# the IDs: dash and busybox take it for a process ID and kill nothing. A few passes catch children forked
+# while a pass ran.
 KILL_SCRIPT = r"""
 tag=$1
 for pass in 1 2 3 4 5; do
@@ -45,13 +49,14 @@ for pass in 1 2 3 4 5; do
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
     tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -qxF "$tag" || continue
-    found=1
+    found="$found $p"
     read -r stat < "$d/stat" 2>/dev/null || continue
     set -- ${stat##*) }
-    [ "$3" = "$p" ] && kill -KILL -- "-$p" 2>/dev/null
-    kill -KILL "$p" 2>/dev/null
+    [ "$3" = "$p" ] && found="$found -$p"
   done
   [ -z "$found" ] && exit 0
+  kill -STOP $found 2>/dev/null
+  kill -KILL $found 2>/dev/null
   sleep 0.05
 done
 """
