@@ -245,6 +245,9 @@ class LiveSession:
             deadline = time.monotonic() + CLOSE_DRAIN_SECONDS
             while not self._acked.is_set() and self.channel.outgoing.unacked and time.monotonic() < deadline:
                 self._acked.wait(RESEND_SCAN_SECONDS)
+            if unacked := len(self.channel.outgoing.unacked):
+                log.info("session %s: closing with %d output messages the client has not acknowledged",
+                         self.plan.session_id, unacked)
         with self._lock:
             self._finished = True
             ws = self._ws
