@@ -447,3 +447,30 @@ def test_rate_control_over_parameter_values(ssm, max_errors, expected):
         assert found["TargetsSummary"]["StartedCount"] == 2
     else:
         assert started == [("PT0.1S", "Success"), ("PT0S", "Success"), ("PT0S", "Success"), ("bad", "Failed")]
+
+
+def test_stop_step_and_stop_complete(ssm):
+    name = runbook(ssm, [{"name": "hold", "action": "aws:pause", "inputs": {}, "onFailure": "Continue",
+                          "isCritical": False},
+                         sleep_step("after")])
+    execution_id = start(ssm, name)
+    found = wait_execution(ssm, execution_id, wanted=("Waiting",))
+    step_id = steps_by_name(found)["hold"]["StepExecutionId"]
+    ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="StopStep",
+                               Payload={"StepExecutionId": [step_id]})
+    found = wait_execution(ssm, execution_id)
+    steps = steps_by_name(found)
+    assert (steps["hold"]["StepStatus"], steps["after"]["StepStatus"]) == ("Cancelled", "Success")
+    assert found["AutomationExecutionStatus"] == "Success"
+    error = aws_error(lambda: ssm.send_automation_signal(
+        AutomationExecutionId=execution_id, SignalType="StopStep", Payload={"StepExecutionId": [step_id]}))
+    assert error["Code"] == "InvalidAutomationSignalException"
+
+    completed = start(ssm, runbook(ssm, [sleep_step("first", "PT0S"), sleep_step("long", "PT60S"),
+                                         sleep_step("never")]))
+    wait_for(lambda: steps_by_name(execution(ssm, completed))["long"]["StepStatus"] == "InProgress", 10, "long")
+    ssm.stop_automation_execution(AutomationExecutionId=completed, Type="Complete")
+    found = wait_execution(ssm, completed, timeout=10)
+    steps = steps_by_name(found)
+    assert [steps[n]["StepStatus"] for n in ("first", "long", "never")] == ["Success", "Cancelled", "Pending"]
+    assert found["AutomationExecutionStatus"] == "Success"

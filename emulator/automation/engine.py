@@ -59,7 +59,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("ssm_emulator.automation")
 
 APPROVE_TIMEOUT_SECONDS = 604800  # aws:approve's default timeout: 7 days (AWS)
-INTERRUPTED = "Step {name} was interrupted by an emulator restart: a {action} step that was running is not run again."
+INTERRUPTED = (
+    "Step {name} was interrupted by an emulator restart: a step of {action} that was running is not run again."
+)
 TIMED_OUT = "Step {name} timed out: it ran longer than its timeoutSeconds ({seconds} s)."
 UNRESOLVED = "Step {name} can't start: {{{{ {variable} }}}} can't be resolved (no such parameter, variable or output)."
 NO_SUCH_ACTION = "Action {action} isn't supported by ssm-emulator."
@@ -447,11 +449,13 @@ class Engine:
         return variables.Scope(execution.parameters, execution.outputs, execution.system, ssm)
 
     # --- endings ---------------------------------------------------------------------------------------------
-    def _end_flow(self, execution: Execution) -> None:
-        """The flow ended: Success, unless a critical step did not succeed."""
+    def _end_flow(self, execution: Execution, completed: bool = False) -> None:
+        """The flow ended: Success, unless a critical step did not succeed (`completed`: StopAutomationExecution
+        Complete ended it, and the step it stopped does not count)."""
         with self.db.read() as conn:
             rows = storage.steps(conn, execution.seq)
-        failures = [r for r in rows if r["status"] in status.UNSUCCESSFUL and _critical(r)]
+        failures = [r for r in rows if r["status"] in status.UNSUCCESSFUL and _critical(r)
+                    and not (completed and r["status"] == status.CANCELLED)]
         if failures:
             self._finish(execution.seq, status.FAILED, failures[-1]["failure_message"] or
                          ABORTED.format(name=failures[-1]["name"]))
@@ -463,7 +467,7 @@ class Engine:
         with self.db.read() as conn:
             row = storage.by_seq(conn, execution.seq) or row
         if row["stop_type"] == "Complete":
-            self._end_flow(execution)
+            self._end_flow(execution, completed=True)
             return
         on_cancel = str((definition or {}).get("onCancel", "Abort"))
         if on_cancel.startswith("step:"):

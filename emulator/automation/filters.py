@@ -59,8 +59,11 @@ def _execution_only(key: str, values: list[str], where: list[str], params: list[
     return True
 
 
+Extra = Callable[[str, list[str], list[str], list[object]], bool]  # (key, values, where, params) -> handled?
+
+
 def _conditions(filters: Sequence[Any] | None, columns: dict[str, str], started: str, status_key: str,
-                other: Callable[[str, list[str], list[str], list[object]], bool] | None) -> tuple[list[str], list[object]]:
+                other: Extra | None) -> tuple[list[str], list[object]]:
     where: list[str] = []
     params: list[object] = []
     for f in filters or ():

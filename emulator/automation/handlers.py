@@ -284,7 +284,7 @@ class Automation:
             with self.engine.ended:
                 self.engine.ended.wait(poll)
 
-    def stop(self, ctx: RequestContext, execution_id: str, stop_type: str = "Cancel") -> None:
+    def stop_execution(self, ctx: RequestContext, execution_id: str, stop_type: str = "Cancel") -> None:
         with self.engine.lock:
             with self.db.write() as conn:
                 row = storage.by_id(conn, ctx.account_id, ctx.region, execution_id)
@@ -298,7 +298,7 @@ class Automation:
                 kids = [k for k in storage.children(conn, execution_id) if not k["done"]]
         for kid in kids:
             try:
-                self.stop(ctx, kid["id"], stop_type)
+                self.stop_execution(ctx, kid["id"], stop_type)
             except InvalidAutomationStatusUpdateException:
                 pass
         if row["resolved_targets"] is not None:
@@ -311,7 +311,7 @@ class Automation:
     def stop_automation_execution(
         self, ctx: RequestContext, req: StopAutomationExecutionRequest
     ) -> StopAutomationExecutionResult:
-        self.stop(ctx, req.AutomationExecutionId or "", req.Type or "Cancel")
+        self.stop_execution(ctx, req.AutomationExecutionId or "", req.Type or "Cancel")
         return StopAutomationExecutionResult.model_construct()
 
     # --- GetAutomationExecution -------------------------------------------------------------------------------
@@ -461,7 +461,9 @@ class Automation:
         return StartExecutionPreviewResponse.model_construct(ExecutionPreviewId=preview_id)
 
     @operation("GetExecutionPreview")
-    def get_execution_preview(self, ctx: RequestContext, req: GetExecutionPreviewRequest) -> GetExecutionPreviewResponse:
+    def get_execution_preview(
+        self, ctx: RequestContext, req: GetExecutionPreviewRequest
+    ) -> GetExecutionPreviewResponse:
         with self.db.read() as conn:
             row = storage.preview(conn, ctx.account_id, ctx.region, req.ExecutionPreviewId or "")
         if row is None:

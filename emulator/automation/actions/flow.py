@@ -271,7 +271,7 @@ def execute_automation(run: StepRun) -> StepOutcome:
     child = automation.wait(child_id, run.cancelled) or {}
     if child.get("status") not in TERMINAL:
         try:
-            automation.stop(ctx, child_id)
+            automation.stop_execution(ctx, child_id)
         except ServiceError:
             pass
         return StepOutcome(CANCELLED, {"ExecutionId": child_id, "Status": "Cancelled"})
