@@ -28,6 +28,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     `operations`, which the app factory fills with every capability's)."""
     from emulator.automation import Automation
     from emulator.automation.actions import AutomationServices
+    from emulator.change_calendar import ChangeCalendars
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
@@ -45,6 +46,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         services, documents=documents, instances=managed_instances, parameters=parameter_store
     )
     session_manager = SessionManager(services, documents=documents, instances=managed_instances)
+    change_calendars = ChangeCalendars(services, documents=documents)
     automation = Automation(
         services, documents=documents, instances=managed_instances,
         actions=AutomationServices(
@@ -54,7 +56,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     )
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, automation,
+        session_manager, change_calendars, automation,
     ]
 
 

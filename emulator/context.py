@@ -47,3 +47,9 @@ class RequestContext:
     def arn(self, resource: str, service: str = "ssm") -> str:
         """An ARN in the caller's partition, region and account, e.g. arn(f"parameter{name}")."""
         return f"arn:aws:{service}:{self.region}:{self.account_id}:{resource}"
+
+
+def internal_context(account_id: str, region: str, request_id: str) -> RequestContext:
+    """A context for work the emulator does on an account's behalf, not over HTTP (an invocation that
+    runs later, a calendar another capability consults), acting as the account's root."""
+    return RequestContext(Caller(account_id, region, None, f"arn:aws:iam::{account_id}:root"), request_id)

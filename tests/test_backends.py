@@ -143,6 +143,22 @@ def test_timeout_then_kill_ends_the_whole_tree(backend: InstanceBackend) -> None
         process.close()
 
 
+def test_kill_leaves_no_part_of_the_tree_running_after_another(backend: InstanceBackend) -> None:
+    # A child that acts the instant the command it watches is gone. Killed one by one as a scan of /proc
+    # reached them, it outlived the command (9 times in 10) and said so; kill() must stop them all at once.
+    watcher = 'sh -c "echo watching; while kill -0 $$ 2>/dev/null; do :; done; echo survived" & exec sleep 60'
+    for _ in range(3):
+        process = backend.start_process(watcher)
+        try:
+            first = process.read(timeout=15)
+            assert first is not None and first.data == b"watching\n"
+            process.kill()
+            result = process.collect(timeout=15)
+        finally:
+            process.close()
+        assert b"survived" not in result.stdout
+
+
 def test_tty_with_resize(backend: InstanceBackend) -> None:
     process = backend.start_process(
         "read line; stty size; [ -t 1 ] && echo is-a-tty; echo to-stderr >&2", tty=True
@@ -156,6 +172,24 @@ def test_tty_with_resize(backend: InstanceBackend) -> None:
     assert result.exit_code == 0
     assert b"45 123" in result.stdout and b"is-a-tty" in result.stdout
     assert b"to-stderr" in result.stdout and result.stderr == b""  # a tty has one stream
+
+
+def test_resizing_a_tty_whose_process_ended_is_quiet(backend: InstanceBackend) -> None:
+    # Docker sizes an exec's tty right after starting it; a process this short is often gone by then,
+    # and the engine answers 500 "cannot resize a stopped container" (later 404 "no such exec").
+    for _ in range(10):
+        process = backend.start_process("echo done; exit 3", tty=True)
+        try:
+            result = process.collect(timeout=15)
+            process.resize(100, 30)
+            process.resize(100, 30)
+        finally:
+            process.close()
+        assert (result.exit_code, result.stdout) == (3, b"done\r\n")
+    process = backend.start_process("exit 0", tty=False)
+    process.resize(100, 30)  # without a pty there is nothing to size
+    process.collect(timeout=15)
+    process.close()
 
 
 def test_put_file_then_run_it(backend: InstanceBackend) -> None:

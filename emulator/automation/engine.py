@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from emulator.automation import status, storage, variables
+from emulator.automation import selectors, status, storage, variables
 from emulator.automation.actions import ACTIONS
 from emulator.automation.actions.base import (
     INVOCATION,
@@ -424,9 +424,9 @@ class Engine:
                 if not isinstance(declared, dict) or "Name" not in declared:
                     continue
                 try:
-                    value = variables.select(outcome.outputs, str(declared.get("Selector", "$")))
+                    value = selectors.select(outcome.outputs, str(declared.get("Selector", "$")))
                     outputs[str(declared["Name"])] = variables.convert(value, str(declared.get("Type", "String")))
-                except (variables.BadSelector, ValueError, TypeError):
+                except (selectors.NoMatch, ValueError, TypeError):  # SelectorError is a ValueError
                     continue  # AWS leaves an output it can't select out
         for key, value in outputs.items():
             execution.outputs[f"{name}.{key}"] = value

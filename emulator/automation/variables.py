@@ -7,8 +7,8 @@ placeholder and nothing else takes the value's own type (a StringList stays a li
 list, such an item that is a list is spread into it (`InstanceIds: ['{{ InstanceIds }}']`, AWS's own example);
 placeholders inside longer text are replaced by the value's text (lists and maps as JSON).
 
-Step `outputs` select from an action's raw output with a JSONPath-like Selector (`$.Payload.name`,
-`$.Reservations[0].Instances`) and convert to the declared Type.
+Step `outputs` select from an action's raw output with a Selector (selectors.py) and `convert` to the declared
+Type.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from typing import Any
 from api_models._runtime import render_value
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
-_SELECTOR_PART = re.compile(r"\.([^.\[\]]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 OUTPUT_TYPES = ("String", "Integer", "Boolean", "StringList", "StringMap", "MapList")
 
 
@@ -32,10 +31,6 @@ class Unresolved(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
-
-
-class BadSelector(Exception):
-    pass
 
 
 def system_variables(execution_id: str, document_name: str, account: str, region: str,
@@ -129,37 +124,6 @@ def as_strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [text(v) for v in value]
     return [text(value)]
-
-
-def select(raw: Any, selector: str) -> Any:
-    """The part of an action's raw output a Selector names; BadSelector if it names nothing."""
-    selector = selector.strip()
-    if not selector.startswith("$"):
-        raise BadSelector(selector)
-    current = raw
-    rest = selector[1:]
-    position = 0
-    while position < len(rest):
-        part = _SELECTOR_PART.match(rest, position)
-        if part is None:
-            raise BadSelector(selector)
-        key = part.group(1) or part.group(3) or part.group(4)
-        index = part.group(2)
-        if index is not None:
-            if not isinstance(current, list) or int(index) >= len(current):
-                raise BadSelector(selector)
-            current = current[int(index)]
-        else:
-            if isinstance(current, str):  # a JSON text in a payload (aws:executeScript may return one)
-                try:
-                    current = json.loads(current)
-                except ValueError:
-                    raise BadSelector(selector) from None
-            if not isinstance(current, dict) or key not in current:
-                raise BadSelector(selector)
-            current = current[key]
-        position = part.end()
-    return current
 
 
 def convert(value: Any, output_type: str) -> Any:

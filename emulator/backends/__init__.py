@@ -6,7 +6,12 @@ from emulator.backends.base import (
     Completed,
     HostFacts,
     InstanceBackend,
+    MachineState,
+    NotPossible,
     Process,
 )
 
-__all__ = ["BackendError", "ByteStream", "Chunk", "Completed", "HostFacts", "InstanceBackend", "Process"]
+__all__ = [
+    "BackendError", "ByteStream", "Chunk", "Completed", "HostFacts", "InstanceBackend", "MachineState", "NotPossible",
+    "Process",
+]

@@ -19,6 +19,9 @@ from typing import Literal
 
 StreamName = Literal["stdout", "stderr"]
 Command = Sequence[str] | str  # an argv, or a script for /bin/sh -c
+# What a machine is doing, as far as its backend can tell: "removed" (the container is gone) and "stopped" only
+# come from backends that run the machine themselves; an SSH host is "running" or "unreachable".
+MachineState = Literal["running", "stopped", "removed", "unreachable"]
 
 # Every process started through a backend carries TAG_VAR=<unique id> in its environment; children inherit
 # it, so kill() finds the whole tree even when a child left the process group (setsid, daemonizing).
@@ -32,9 +35,13 @@ WRAPPER = (
     'if [ -n "$d" ]; then cd "$d" || exit 1; fi; exec "$@"'
 )
 
-# Kills every live process whose environment holds the tag: first the process groups those processes lead
-# (a docker exec and an sshd session each start a new session, so the command leads its group), then the
-# processes themselves. A few passes catch children forked while the first pass ran.
+# Kills every live process whose environment holds the tag, and the process groups those processes lead (a
+# docker exec and an sshd session each start a new session, so the command leads its group). The scan, one
+# fork per process, is slow: it only collects, then one `kill` stops everything found and another kills it.
+# Killed one by one as the scan reached them, a parent could run on for milliseconds after its child died
+# (`sleep 60; echo done` printed "done"); stopped all at once first, none of them runs again. No `--` before
+# the IDs: dash and busybox take it for a process ID and kill nothing. A few passes catch children forked
+# while a pass ran.
 KILL_SCRIPT = r"""
 tag=$1
 for pass in 1 2 3 4 5; do
@@ -42,13 +49,14 @@ for pass in 1 2 3 4 5; do
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
     tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -qxF "$tag" || continue
-    found=1
+    found="$found $p"
     read -r stat < "$d/stat" 2>/dev/null || continue
     set -- ${stat##*) }
-    [ "$3" = "$p" ] && kill -KILL -- "-$p" 2>/dev/null
-    kill -KILL "$p" 2>/dev/null
+    [ "$3" = "$p" ] && found="$found -$p"
   done
   [ -z "$found" ] && exit 0
+  kill -STOP $found 2>/dev/null
+  kill -KILL $found 2>/dev/null
   sleep 0.05
 done
 """
@@ -69,6 +77,10 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 class BackendError(Exception):
     """The instance cannot be reached, or refused what was asked."""
+
+
+class NotPossible(BackendError):
+    """This kind of backend cannot do what was asked at all (an SSH host cannot be stopped or imaged)."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +243,9 @@ class Process(ABC):
     def close_stdin(self) -> None: ...
 
     @abstractmethod
-    def resize(self, cols: int, rows: int) -> None: ...
+    def resize(self, cols: int, rows: int) -> None:
+        """Size the pty. Nothing happens without a pty or once the process has ended (a terminal may be
+        resized at any moment); BackendError if the instance refuses it otherwise."""
 
     @abstractmethod
     def kill(self) -> None:
@@ -243,7 +257,13 @@ class Process(ABC):
 
 
 class InstanceBackend(ABC):
-    """One managed machine."""
+    """One managed machine.
+
+    Besides processes, files and streams, a backend that runs the machine itself (a container) can change its
+    state (stop, start, restart, remove) and save it as an image; the others raise NotPossible, saying so.
+    """
+
+    kind = "this machine"  # in messages: "... is not possible on an SSH host"
 
     @abstractmethod
     def alive(self) -> bool:
@@ -276,6 +296,50 @@ class InstanceBackend(ABC):
     def _address_hint(self) -> str | None:
         """The address the emulator knows the instance by, if any (container IP, SSH peer)."""
         return None
+
+    # --- the machine itself: only backends that run it override these ---------------------------------------
+    def state(self) -> MachineState:
+        return "running" if self.alive() else "unreachable"
+
+    def stop(self, *, force: bool = False, grace: float = 10.0) -> None:
+        """Stop the machine: SIGTERM, then SIGKILL after `grace` seconds; `force`: SIGKILL at once."""
+        raise self._not_possible("stopping the machine")
+
+    def start(self) -> None:
+        """Start the machine again (nothing if it runs)."""
+        raise self._not_possible("starting the machine")
+
+    def restart(self, *, grace: float = 10.0) -> None:
+        raise self._not_possible("restarting the machine")
+
+    def remove(self) -> None:
+        """Remove the machine for good (killed if it runs)."""
+        raise self._not_possible("removing the machine")
+
+    def commit(
+        self, repository: str, tag: str = "latest", *, labels: Mapping[str, str] | None = None,
+        message: str = "", pause: bool = True,
+    ) -> str:
+        """Save the machine's filesystem and configuration as the image repository:tag, with `labels` added;
+        the image's ID. `pause`: freeze the machine while it is saved, so the files are consistent."""
+        raise self._not_possible("saving the machine as an image")
+
+    def delete_image(self, image: str) -> None:
+        raise self._not_possible("deleting an image")
+
+    def tag_image(self, image: str, repository: str, tag: str = "latest") -> None:
+        raise self._not_possible("tagging an image")
+
+    def label_image(self, image: str, labels: Mapping[str, str], repository: str, tag: str = "latest") -> str:
+        """Give repository:tag a copy of `image` with `labels` added (an image's labels are fixed once it is
+        made); the copy's image ID."""
+        raise self._not_possible("labelling an image")
+
+    def _not_possible(self, what: str) -> NotPossible:
+        return NotPossible(
+            f"{what} is not possible on {self.kind}: ssm-emulator stops, starts, removes and images only the"
+            " Docker containers it manages"
+        )
 
     def run(self, command: Command, *, timeout: float = 60.0, **options: object) -> Completed:
         """Start, close stdin, collect everything: for short commands."""

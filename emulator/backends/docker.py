@@ -7,12 +7,14 @@ written; the SDK's helpers would buffer whole outputs or merge the streams.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import tarfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import docker
@@ -23,14 +25,22 @@ from emulator.backends.base import (
     ByteStream,
     Command,
     InstanceBackend,
+    MachineState,
     Process,
     kill_command,
     new_tag,
     wrap_command,
 )
 
+log = logging.getLogger("ssm_emulator.backends")
+
 TcpMode = Literal["auto", "direct", "exec"]
 _STREAMS = {1: "stdout", 2: "stderr"}
+# How the engine refuses to resize an exec whose process is gone: 500 "cannot resize a stopped container"
+# (or "... a deleted process") when it has just exited, 404 "no such exec" once the engine forgot it, 409
+# when the container itself stopped. A terminal can be resized at any moment, also just after its process
+# ended: that is no error.
+_RESIZE_GONE = (404, 409, 500)
 
 # open_tcp inside the instance when connecting directly would not be the same thing. bash's /dev/tcp lets the
 # relay say "connected" (on stderr) once the connection is up, so a refused port fails open_tcp itself; nc
@@ -107,7 +117,17 @@ class DockerProcess(Process):
             pass
 
     def resize(self, cols: int, rows: int) -> None:
-        self._backend._api.exec_resize(self._exec_id, height=rows, width=cols)
+        if not self.tty:
+            return
+        try:
+            self._backend._api.exec_resize(self._exec_id, height=rows, width=cols)
+        except docker.errors.APIError as e:
+            if e.status_code not in _RESIZE_GONE:
+                raise BackendError(f"docker exec resize in {self._backend.container}: {e}") from e
+            log.debug("exec %s has ended, not resized to %dx%d: %s", self._exec_id[:12], cols, rows,
+                      e.explanation)
+        except docker.errors.DockerException as e:
+            raise BackendError(f"docker exec resize in {self._backend.container}: {e}") from e
 
     def kill(self) -> None:
         self.killed = True
@@ -179,6 +199,8 @@ class SocketStream(ByteStream):
 class DockerBackend(InstanceBackend):
     """A container, by name or ID. `tcp`: how open_tcp connects (see `open_tcp`)."""
 
+    kind = "a Docker container"
+
     def __init__(
         self, container: str, *, client: docker.DockerClient | None = None, tcp: TcpMode = "auto"
     ) -> None:
@@ -233,7 +255,10 @@ class DockerBackend(InstanceBackend):
         raw.settimeout(None)
         process = DockerProcess(self, exec_id, raw, tty, tag, early)
         if tty:  # an exec's tty starts at 0x0, which full-screen programs refuse; match ssh's 80x24
-            process.resize(80, 24)
+            try:
+                process.resize(80, 24)
+            except BackendError as e:  # it runs all the same, at 0x0 until the next resize
+                log.warning("%s", e)
         return process
 
     def _exit_code(self, exec_id: str) -> int | None:
@@ -298,9 +323,118 @@ class DockerBackend(InstanceBackend):
         except (OSError, KeyError, docker.errors.DockerException):
             return False
 
+    # --- the container itself ---------------------------------------------------------------------------------
+    def state(self) -> MachineState:
+        try:
+            state = self._inspect()["State"]
+        except docker.errors.NotFound:
+            return "removed"
+        except (docker.errors.DockerException, OSError):
+            return "unreachable"
+        # Paused or restarting (a crashing container under a restart policy) answers nothing: not running.
+        running = state.get("Running") and not state.get("Paused") and not state.get("Restarting")
+        return "running" if running else "stopped"
+
+    def stop(self, *, force: bool = False, grace: float = 10.0) -> None:
+        with _errors(f"stop {self.container}"):
+            if not force:
+                self._api.stop(self.container, timeout=max(0, round(grace)))
+            elif self._inspect()["State"].get("Running"):
+                self._api.kill(self.container)  # SIGKILL; the engine marks it exited a moment later
+                self._api.wait(self.container, timeout=30)
+
+    def start(self) -> None:
+        with _errors(f"start {self.container}"):
+            if self._inspect()["State"].get("Paused"):
+                self._api.unpause(self.container)
+            self._api.start(self.container)  # a running container: nothing happens
+
+    def restart(self, *, grace: float = 10.0) -> None:
+        with _errors(f"restart {self.container}"):
+            self._api.restart(self.container, timeout=max(0, round(grace)))
+
+    def remove(self) -> None:
+        try:
+            self._api.remove_container(self.container, force=True)
+        except docker.errors.NotFound:
+            pass  # gone already
+        except docker.errors.DockerException as e:
+            raise BackendError(f"remove {self.container}: {_explain(e)}") from e
+
+    def commit(
+        self, repository: str, tag: str = "latest", *, labels: Mapping[str, str] | None = None,
+        message: str = "", pause: bool = True,
+    ) -> str:
+        # The engine merges the config given with the container's own: the labels are added to the container's,
+        # the command and everything else are the container's.
+        with _errors(f"commit {self.container} as {repository}:{tag}"):
+            return self._api.commit(
+                self.container, repository, tag, message=message or None, pause=pause,
+                conf={"Labels": dict(labels)} if labels else None,
+            )["Id"]
+
+    # --- images of its engine ------------------------------------------------------------------------------------
+    def delete_image(self, image: str) -> None:
+        delete_image(self._api, image)
+
+    def tag_image(self, image: str, repository: str, tag: str = "latest") -> None:
+        tag_image(self._api, image, repository, tag)
+
+    def label_image(self, image: str, labels: Mapping[str, str], repository: str, tag: str = "latest") -> str:
+        return label_image(self._api, image, labels, repository, tag)
+
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+# --- images, for any holder of an engine client (a backend, or the registry with no container at hand) ----------
+def delete_image(api: Any, image: str) -> None:
+    """Delete the reference `image` (repository:tag, or an ID with all its tags). The image itself goes with
+    its last reference, unless a container still uses it: then it stays, untagged, until that container goes
+    (as `docker rmi -f` leaves it)."""
+    with _errors(f"delete image {image}"):
+        image_id = api.inspect_image(image)["Id"]
+        api.remove_image(image, force=True)
+    try:
+        api.remove_image(image_id)  # not forced: what other tags or containers still use stays
+    except docker.errors.DockerException:
+        pass
+
+
+def tag_image(api: Any, image: str, repository: str, tag: str = "latest") -> None:
+    with _errors(f"tag image {image} as {repository}:{tag}"):
+        api.tag(image, repository, tag, force=True)
+
+
+def label_image(api: Any, image: str, labels: Mapping[str, str], repository: str, tag: str = "latest") -> str:
+    """A copy of `image` with `labels` added, as repository:tag: committed from a container made from it and
+    never started. The image repository:tag named before is deleted if nothing else uses it."""
+    with _errors(f"label image {image}"):
+        old_id = api.inspect_image(image)["Id"]
+        created = api.create_container(image, labels=dict(labels))["Id"]
+        try:
+            new_id = api.commit(created, repository, tag, conf={"Labels": dict(labels)})["Id"]
+        finally:
+            api.remove_container(created, force=True)
+    if new_id != old_id:
+        try:
+            api.remove_image(old_id)  # not forced: kept while tagged otherwise or used by a container
+        except docker.errors.DockerException:
+            pass
+    return new_id
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except (docker.errors.DockerException, OSError) as e:
+        raise BackendError(f"{what}: {_explain(e)}") from e
+
+
+def _explain(e: Exception) -> str:
+    return str(getattr(e, "explanation", None) or e)
 
 
 def _take_buffered(sock: Any, raw: socket.socket) -> bytes:

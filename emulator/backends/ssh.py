@@ -7,6 +7,7 @@ refuses one more, another connection is opened beside the first.
 from __future__ import annotations
 
 import io
+import logging
 import posixpath
 import shlex
 import socket
@@ -28,6 +29,8 @@ from emulator.backends.base import (
     shell_join,
     wrap_command,
 )
+
+log = logging.getLogger("ssm_emulator.backends")
 
 HostKeyPolicy = Literal["accept", "strict"]
 
@@ -82,7 +85,14 @@ class SshProcess(Process):
         self._channel.shutdown_write()
 
     def resize(self, cols: int, rows: int) -> None:
-        self._channel.resize_pty(width=cols, height=rows)
+        if not self.tty:
+            return
+        try:
+            self._channel.resize_pty(width=cols, height=rows)
+        except paramiko.SSHException as e:  # "Channel is not open": the process ended (or its stdin closed)
+            log.debug("ssh channel of %s has ended, not resized to %dx%d: %s", self.tag, cols, rows, e)
+        except (OSError, EOFError) as e:
+            raise BackendError(f"ssh resize on {self._backend.target.host}: {e}") from e
 
     def kill(self) -> None:
         # Closing the channel would not do: without a pty, sshd leaves the command running.
@@ -115,6 +125,8 @@ class ChannelStream(ByteStream):
 
 
 class SshBackend(InstanceBackend):
+    kind = "an SSH host"  # a machine the emulator only logs in to: no stop, start or images
+
     def __init__(self, target: SshTarget) -> None:
         self.target = target
         self._clients: list[paramiko.SSHClient] = []

@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,14 +111,22 @@ class Analysis:
     platform_types: tuple[str, ...]
 
 
-def analyze(content: str, document_format: str, document_type: str) -> Analysis:
-    """Parse and validate content for its type; raise SSM's errors for what SSM refuses."""
+# A capability that gives a document type its meaning checks that type's content more deeply
+# (Change Calendar reads a ChangeCalendar's iCalendar); it raises SSM's error, InvalidDocumentContent.
+ContentCheck = Callable[[str], None]
+
+
+def analyze(content: str, document_format: str, document_type: str,
+            checks: Mapping[str, ContentCheck] | None = None) -> Analysis:
+    """Parse and validate content for its type; raise SSM's errors for what SSM refuses.
+    `checks` are the deeper checks other capabilities registered, by document type."""
     if len(content.encode("utf-8")) > MAX_CONTENT_BYTES:
         raise MaxDocumentSizeExceeded("The content of the document must not exceed 64KB.")
     if document_type == CALENDAR:
         if document_format != TEXT:
             raise InvalidDocumentContent("A ChangeCalendar document must use the TEXT document format.")
         schemas.check_calendar(content)
+        _check_deeper(checks, document_type, content)
         return Analysis(content, sha256(content), CALENDAR_SCHEMA_VERSION, None, (), ())
     if document_format == TEXT:
         raise InvalidDocumentContent(
@@ -127,10 +136,17 @@ def analyze(content: str, document_format: str, document_type: str) -> Analysis:
     if not isinstance(body, dict):
         raise InvalidDocumentContent("The document content must be a JSON or YAML object.")
     schema_version, platforms, declared = schemas.check(body, document_type)
+    _check_deeper(checks, document_type, content)
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         description = str(description)
     return Analysis(body, sha256(content), schema_version, description, declared, platforms)
+
+
+def _check_deeper(checks: Mapping[str, ContentCheck] | None, document_type: str, content: str) -> None:
+    check = checks.get(document_type) if checks else None
+    if check is not None:
+        check(content)
 
 
 class ParsedCache:

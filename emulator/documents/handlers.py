@@ -133,7 +133,13 @@ class Documents:
         tag_store.migrate(self.db)
         self.library = DocumentLibrary(services)
         self.aws = self.library.aws
+        self.content_checks: dict[str, content.ContentCheck] = {}
         services.taggable.register(RESOURCE_TYPE, self._taggable_id)
+
+    def check_content(self, document_type: str, check: content.ContentCheck) -> None:
+        """The hook a capability uses to check its document type's content on CreateDocument and
+        UpdateDocument (Change Calendar: ChangeCalendar's iCalendar)."""
+        self.content_checks[document_type] = check
 
     def resolve(self, ctx: RequestContext, name_or_arn: str, version: str | None = None, *,
                 version_name: str | None = None) -> ResolvedDocument:
@@ -193,7 +199,7 @@ class Documents:
                 raise DocumentAlreadyExists(f"Document with same name {name} already exists")
         document_type = req.DocumentType or "Command"
         fmt = req.DocumentFormat or content.JSON
-        analysis = content.analyze(req.Content, fmt, document_type)
+        analysis = content.analyze(req.Content, fmt, document_type, self.content_checks)
         tags = {t.Key: t.Value for t in req.Tags or ()}
         if len(tags) > MAX_TAGS:
             raise TooManyTagsError(f"The resource can't have more than {MAX_TAGS} tags.")
@@ -313,7 +319,7 @@ class Documents:
         if latest["schema_version"] == "1.2":
             raise InvalidDocumentSchemaVersion(SCHEMA_1_2_UPDATE)
         fmt = req.DocumentFormat or content.JSON
-        analysis = content.analyze(req.Content, fmt, row["document_type"])
+        analysis = content.analyze(req.Content, fmt, row["document_type"], self.content_checks)
         if analysis.schema_version == "1.2":
             raise InvalidDocumentSchemaVersion(SCHEMA_1_2_UPDATE)
         version = self._version_content(

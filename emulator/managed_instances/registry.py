@@ -10,6 +10,7 @@ For Run Command, Session Manager and the rest:
     instance = instances.get(ctx, "mi-...")              # ManagedInstance | None
     chosen = instances.select(ctx, targets=req.Targets)  # InstanceIds, tag:<key>, tag-key
     backend = instances.backend(instance.instance_id)    # an open InstanceBackend
+    instances.machines.change_state(ctx, "mi-...", "stopped")  # state and images (machines.py)
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from emulator.managed_instances.docker_engine import (
     EngineUnavailable,
     label_tags,
 )
+from emulator.managed_instances.machines import InstanceMachines
 from emulator.managed_instances.model import CONNECTION_LOST, ONLINE, ManagedInstance
 from emulator.managed_instances.schema import COMPONENT, MIGRATIONS
 from emulator.managed_instances.spec import InstanceSpec, RegistrationError
@@ -85,6 +87,7 @@ class ManagedInstances:
         with self.db.read() as conn:
             self._owned = storage.owned_containers(conn)
         services.taggable.register(storage.RESOURCE_TYPE, self._taggable_id, tag_region=storage.TAG_REGION)
+        self.machines = InstanceMachines(self)  # state changes and images, for Automation
 
     # --- lifecycle (called by the app factory) ------------------------------------------------------------
     def start(self) -> None:

@@ -48,7 +48,7 @@ from api_models.errors import InvalidInstanceId
 from emulator.background import WorkerPool
 from emulator.backends import BackendError, InstanceBackend
 from emulator.backends.base import Process, kill_command
-from emulator.context import Caller, RequestContext
+from emulator.context import RequestContext, internal_context
 from emulator.run_command import rate, status, storage
 from emulator.run_command.plugins import POWERSHELL, RUNNABLE, Plan, Run, Step
 from emulator.run_command.status import Pair
@@ -495,4 +495,4 @@ def _kill(process: Process) -> None:
 
 
 def _context(account: str, region: str) -> RequestContext:
-    return RequestContext(Caller(account, region, None, f"arn:aws:iam::{account}:root"), "run-command")
+    return internal_context(account, region, "run-command")

@@ -25,11 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.backends import BackendError, InstanceBackend, Process
+from emulator.backends import BackendError, Chunk, InstanceBackend, Process
+from emulator.backends.base import Command
 from emulator.session_manager import run_as
 from emulator.session_manager.channel.agent import AgentChannel, FlagReceived, HandshakeDone, InputReceived, \
     SizeChanged
 from emulator.session_manager.channel.handshake import SessionType
+from emulator.session_manager.channel.messages import PayloadType
 from emulator.session_manager.channel.terminal import PayloadFlag
 from emulator.websocket import GOING_AWAY, ConnectionClosed, WebSocket
 
@@ -51,7 +53,7 @@ class SessionPlan:
     session_id: str
     target: str
     session_type: SessionType
-    command: str            # a script for /bin/sh -c on the instance
+    command: Command        # a script for /bin/sh -c on the instance, or an argv
     user: str | None        # runAsDefaultUser when runAsEnabled; None: the instance's default user
     shell_profile: str      # shellProfile.linux, typed into the shell first, as the agent does
     idle_timeout: float | None   # seconds
@@ -64,6 +66,8 @@ StatusListener = Callable[["LiveSession", str, str], None]
 
 
 class LiveSession:
+    pty = True  # the process runs in a pty and reads the client's keystrokes (shells, InteractiveCommands)
+
     def __init__(self, plan: SessionPlan, backend: Callable[[], InstanceBackend], on_status: StatusListener,
                  clock: Callable[[], float] = time.time) -> None:
         self.plan = plan
@@ -79,6 +83,7 @@ class LiveSession:
         self._finished = False
         self._end_output: str | None = None  # set by terminate(): what channel_closed will say
         self._acked = threading.Event()
+        self.details = ""  # what the session's History shows when channel_closed says nothing
         now = clock()
         self.created_at = now
         self.last_activity = now
@@ -144,10 +149,10 @@ class LiveSession:
                 elif isinstance(event, InputReceived):
                     self.last_activity = now
                     if self._process is not None:
-                        self._process.write(event.data)
+                        self._input(event.data)
                 elif isinstance(event, SizeChanged):
                     if self._process is not None and event.size.cols and event.size.rows:
-                        self._process.resize(event.size.cols, event.size.rows)
+                        self._resize(event.size.cols, event.size.rows)
                 elif isinstance(event, FlagReceived):
                     if event.flag == PayloadFlag.TERMINATE_SESSION:
                         to_terminate = TERMINATED_OUTPUT
@@ -175,33 +180,58 @@ class LiveSession:
             backend = self._backend()
             if (problem := run_as.problem(backend, plan.user)) is not None:
                 raise BackendError(problem)
-            process = backend.start_process(plan.command, env={"TERM": "xterm-256color"}, user=plan.user, tty=True)
+            process = backend.start_process(plan.command, env={"TERM": "xterm-256color"}, user=plan.user,
+                                            tty=self.pty, stdin=self.pty)
         except (BackendError, ValueError) as error:
             log.warning("session %s: cannot start the shell on %s: %s", plan.session_id, plan.target, error)
             return f"Unable to start command: {error}"  # the agent's words
         self._process = process
         size = self.channel.terminal_size
         if size is not None and size.cols and size.rows:
-            process.resize(size.cols, size.rows)
+            self._resize(size.cols, size.rows)
         if plan.shell_profile:
             process.write(plan.shell_profile.encode() + b"\n")
         threading.Thread(target=self._pump, args=(process,), name=f"session-{plan.session_id}", daemon=True).start()
         return None
 
+    def _input(self, data: bytes) -> None:
+        """The client's keystrokes (under the lock)."""
+        assert self._process is not None
+        self._process.write(data)
+
+    def _resize(self, cols: int, rows: int) -> None:
+        assert self._process is not None
+        try:
+            self._process.resize(cols, rows)
+        except BackendError as error:
+            log.warning("session %s: resizing the terminal failed: %s", self.plan.session_id, error)
+
     def _pump(self, process: Process) -> None:
         """The reader thread: process output to the client, then the session's end."""
         try:
             while (chunk := process.read()) is not None:
-                with self._lock:
-                    now = self._clock()
-                    self.last_activity = now
-                    self.transcript += chunk.data
-                    self._acked.clear()
-                    self._send(self.channel.send(chunk.data, now))
+                self._output(chunk)
         except Exception:  # the backend connection broke: the session ends like an exited shell
             log.exception("session %s: reading the shell failed", self.plan.session_id)
-        process.wait(5)
+        code = process.wait(5)
+        if self._end_output is None:  # it ended by itself, not by terminate()
+            self._exited(code)
         self._finish("Terminated", self._end_output if self._end_output is not None else "")
+
+    def _output(self, chunk: Chunk) -> None:
+        """A chunk of the process's output, to the client."""
+        self._emit(chunk.data)
+
+    def _exited(self, code: int | None) -> None:
+        """The process ended by itself with `code` (reader thread, before the session finishes)."""
+
+    def _emit(self, data: bytes, payload_type: PayloadType = PayloadType.OUTPUT) -> None:
+        with self._lock:
+            now = self._clock()
+            self.last_activity = now
+            self.transcript += data
+            self._acked.clear()
+            self._send(self.channel.send(data, now, payload_type))
 
     # --- ending ---------------------------------------------------------------------------------------------
     def terminate(self, output: str = TERMINATED_OUTPUT, status: str = "Terminated") -> None:
@@ -238,6 +268,9 @@ class LiveSession:
             deadline = time.monotonic() + CLOSE_DRAIN_SECONDS
             while not self._acked.is_set() and self.channel.outgoing.unacked and time.monotonic() < deadline:
                 self._acked.wait(RESEND_SCAN_SECONDS)
+            if unacked := len(self.channel.outgoing.unacked):
+                log.info("session %s: closing with %d output messages the client has not acknowledged",
+                         self.plan.session_id, unacked)
         with self._lock:
             self._finished = True
             ws = self._ws

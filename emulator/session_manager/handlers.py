@@ -9,7 +9,8 @@ websocket completes the handshake.
 
 Session preferences (idleSessionTimeout, maxSessionDuration, runAsEnabled/runAsDefaultUser, shellProfile)
 come from the `inputs` of the Standard_Stream document the session runs (SSM-SessionManagerRunShell by
-default: the caller's own document of that name if they created one, else AWS's). Durations are minutes as
+default: the caller's own document of that name if they created one, else AWS's); Port and command sessions
+(port_forwarding.py, commands.py) take them from SSM-SessionManagerRunShell. Durations are minutes as
 in AWS (1-60 idle, 1-1440 maximum); fractions of a minute are accepted too, which AWS does not, so tests
 need not wait a minute.
 """
@@ -23,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from api_models.errors import (
@@ -52,10 +54,11 @@ from emulator.clock import timestamp
 from emulator.context import RequestContext
 from emulator.documents import validate_and_fill
 from emulator.operations import operation
-from emulator.session_manager import port_forwarding, storage
+from emulator.session_manager import commands, port_forwarding, storage
 from emulator.session_manager.channel.handshake import SessionType
 from emulator.session_manager.data_channel import LiveSession, SessionPlan
 from emulator.session_manager.schema import COMPONENT, MIGRATIONS
+from emulator.session_manager.session_documents import session_properties, session_type
 
 if TYPE_CHECKING:
     from flask import Blueprint
@@ -77,7 +80,8 @@ SHUTDOWN_OUTPUT = "ssm-emulator is shutting down."
 SHELL = "if [ -x /bin/bash ]; then exec /bin/bash; fi; exec /bin/sh"
 NOT_CONNECTED = "{target} is not connected."
 NOT_A_SESSION_DOCUMENT = "Document {name} is a {type} document: StartSession runs Session documents only."
-SESSION_TYPE_UNSUPPORTED = "ssm-emulator doesn't run {type} sessions yet: only Standard_Stream (shell) sessions."
+NOT_PREFERENCES = ("Document {name} is a {type} Session document: session preferences come from a Standard_Stream "
+                   "document.")
 NO_PARAMETERS = "Document {name} does not support parameters."
 SESSION_NOT_FOUND = "Session {id} doesn't exist."
 ORPHANED = "The emulator restarted: the session's shell is gone."
@@ -141,17 +145,37 @@ class SessionManager:
         if instance is None or not instance.online:
             raise TargetNotConnected(NOT_CONNECTED.format(target=target))
         document = self.documents.resolve(ctx, req.DocumentName or DEFAULT_DOCUMENT)
-        port = document.document_type == "Session" and port_forwarding.is_port_document(document.content)
-        properties = self._port_properties(document, req.Parameters) if port else None
-        # Port sessions take the account's preferences (timeouts) from SSM-SessionManagerRunShell, as in AWS.
-        plan_inputs = self._preferences(ctx, self.documents.resolve(ctx, DEFAULT_DOCUMENT) if port else document)
+        if document.document_type != "Session":
+            raise InvalidDocument(NOT_A_SESSION_DOCUMENT.format(name=document.name, type=document.document_type))
+        kind = session_type(document.content)
+        if kind in (SessionType.PORT, *commands.COMMAND_TYPES):
+            values = validate_and_fill(document.parameters, req.Parameters or {})
+            properties = session_properties(document.content, values)
+            # These sessions take the account's preferences (timeouts, Run As) from SSM-SessionManagerRunShell.
+            plan_inputs = self._preferences(self.documents.resolve(ctx, DEFAULT_DOCUMENT))
+        else:
+            plan_inputs = self._preferences(document)
         if req.Parameters and not document.parameters:
             raise InvalidParameters(NO_PARAMETERS.format(name=document.name))
         session_id = f"{_caller_name(ctx.caller.arn)}-{secrets.token_hex(9)[:17]}"
         plan = _plan(session_id, target, plan_inputs)
-        if properties is not None:
+        backend = partial(self.instances.backend, target)
+        session: LiveSession
+        if kind == SessionType.PORT:
+            if (problem := port_forwarding.supported(properties)) is not None:
+                raise InvalidDocument(problem)
             plan = replace(plan, session_type=SessionType.PORT, command="", user=None, shell_profile="",
                            properties=properties)
+            session = port_forwarding.PortForwardingSession(plan, backend, self._on_status, self.clock.time)
+        elif kind in commands.COMMAND_TYPES:
+            try:
+                config = commands.shell_config(properties, kind, document.name)
+                plan = commands.command_plan(plan, kind, config, document.name)
+            except commands.ShellPropertiesError as error:
+                raise InvalidDocument(str(error)) from None
+            session = commands.CommandSession(plan, backend, self._on_status, self.clock.time, config=config)
+        else:
+            session = LiveSession(plan, backend, self._on_status, self.clock.time)
         now = self.clock.time()
         with self.db.write() as conn:
             storage.insert(conn, storage.NewSession(
@@ -160,30 +184,18 @@ class SessionManager:
                 parameters=json.dumps(req.Parameters or {}), started_at=now,
                 max_session_duration=_minutes_text(plan_inputs.get("maxSessionDuration")),
             ))
-        live_type = port_forwarding.PortForwardingSession if properties is not None else LiveSession
-        session = live_type(plan, lambda: self.instances.backend(target), self._on_status, self.clock.time)
         with self._lock:
             self.live[session_id] = session
         return StartSessionResponse(SessionId=session_id, TokenValue=self._issue(session_id, now),
                                     StreamUrl=self._stream_url(ctx, session_id))
 
     @staticmethod
-    def _port_properties(document: ResolvedDocument, parameters: Any) -> dict[str, Any]:
-        values = validate_and_fill(document.parameters, parameters or {})
-        properties = port_forwarding.session_properties(document.content, values)
-        if (problem := port_forwarding.supported(properties)) is not None:
-            raise InvalidDocument(problem)
-        return properties
-
-    def _preferences(self, ctx: RequestContext, document: ResolvedDocument) -> dict[str, Any]:
-        """The `inputs` a session runs with (Standard_Stream documents only, for now)."""
-        if document.document_type != "Session":
-            raise InvalidDocument(NOT_A_SESSION_DOCUMENT.format(name=document.name, type=document.document_type))
-        content = document.content if isinstance(document.content, dict) else {}
-        session_type = content.get("sessionType")
-        if session_type != SessionType.STANDARD_STREAM:
-            raise InvalidDocument(SESSION_TYPE_UNSUPPORTED.format(type=session_type))
-        inputs = content.get("inputs")
+    def _preferences(document: ResolvedDocument) -> dict[str, Any]:
+        """The `inputs` (session preferences) of a Standard_Stream document."""
+        if document.document_type != "Session" or session_type(document.content) != SessionType.STANDARD_STREAM:
+            kind = document.content.get("sessionType") if isinstance(document.content, dict) else None
+            raise InvalidDocument(NOT_PREFERENCES.format(name=document.name, type=kind or document.document_type))
+        inputs = document.content.get("inputs")
         return inputs if isinstance(inputs, dict) else {}
 
     # --- ResumeSession / TerminateSession -----------------------------------------------------------------
@@ -292,7 +304,8 @@ class SessionManager:
         session_id = session.plan.session_id
         with self.db.write() as conn:
             if status in ("Terminated", "Failed"):
-                storage.end(conn, session_id, status, output, self.clock.time(), bytes(session.transcript))
+                storage.end(conn, session_id, status, output or session.details, self.clock.time(),
+                            bytes(session.transcript))
             else:
                 storage.set_status(conn, session_id, status)
         if status in ("Terminated", "Failed"):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -43,27 +42,6 @@ DEFAULT_HOST = "localhost"  # the instance itself, as the agent dials it
 # faster than the client waits instead of filling the emulator's memory.
 READ_SIZE = 1 << 18
 READ_BUFFERS = 32
-_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
-
-
-def is_port_document(content: Any) -> bool:
-    return isinstance(content, dict) and content.get("sessionType") == SessionType.PORT
-
-
-def session_properties(content: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """The document's `properties` with {{ parameter }} placeholders filled in (strings stay strings)."""
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            return _PLACEHOLDER.sub(lambda m: "" if values.get(m.group(1)) is None else str(values[m.group(1)]),
-                                    value)
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        return value
-
-    properties = content.get("properties")
-    return fill(properties) if isinstance(properties, dict) else {}
 
 
 def supported(properties: dict[str, Any]) -> str | None:
