@@ -21,9 +21,13 @@ from emulator.websocket import install_test_echo
 log = logging.getLogger("ssm_emulator")
 
 
-def build_capabilities(services: Services) -> list[object]:
+def build_capabilities(services: Services, operations: OperationTable) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
-    another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances)."""
+    another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances;
+    Automation's actions get what they call through AutomationServices, aws:executeAwsApi any operation of
+    `operations`, which the app factory fills with every capability's)."""
+    from emulator.automation import Automation
+    from emulator.automation.actions import AutomationServices
     from emulator.change_calendar import ChangeCalendars
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
@@ -43,9 +47,16 @@ def build_capabilities(services: Services) -> list[object]:
     )
     session_manager = SessionManager(services, documents=documents, instances=managed_instances)
     change_calendars = ChangeCalendars(services, documents=documents)
+    automation = Automation(
+        services, documents=documents, instances=managed_instances,
+        actions=AutomationServices(
+            config=services.config, clock=services.clock, documents=documents, instances=managed_instances,
+            run_command=run_command, operations=operations,
+        ),
+    )
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, change_calendars,
+        session_manager, change_calendars, automation,
     ]
 
 
@@ -62,7 +73,7 @@ def create_app(config: Config) -> Flask:
         background=Background(),
     )
     operations = OperationTable()
-    capabilities = build_capabilities(services)
+    capabilities = build_capabilities(services, operations)
     for capability in capabilities:
         operations.add(capability)
 

@@ -5,6 +5,7 @@ Started by the app factory, never at import; stopped when the app shuts down.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,3 +42,26 @@ class Background:
         for thread in self._threads:
             thread.join(timeout=5)
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WorkerPool:
+    """A fixed set of daemon threads taking tasks from a queue, for engines whose tasks last long (a command
+    invocation, an Automation execution). Daemons, because such a task must not hold the emulator's exit: its
+    state is durable and the engine's restart policy takes it up again."""
+
+    def __init__(self, size: int, name: str) -> None:
+        self._tasks: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]]] = queue.SimpleQueue()
+        self._name = name
+        for i in range(size):
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        self._tasks.put((fn, args))
+
+    def _work(self) -> None:
+        while True:
+            fn, args = self._tasks.get()
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("a %s task failed", self._name)

@@ -52,6 +52,9 @@ class Config:
     # Run Command: threads running command invocations (each mostly waits on its process's output);
     # at least 50, SendCommand's default MaxConcurrency, so one command's default fan-out runs at once.
     command_workers: int = 64
+    # Automation: threads running executions; an execution waiting on aws:approve, aws:pause or aws:sleep holds
+    # one (an Interactive execution waiting for its next StartStep does not).
+    automation_workers: int = 64
     # HTTPS (and wss:// data channels) with this PEM certificate (chain) and its private key; both or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -136,6 +139,8 @@ def validate(config: Config) -> Config:
         raise ConfigError("default account must be 12 digits")
     if not isinstance(config.command_workers, int) or not 1 <= config.command_workers <= 1024:
         raise ConfigError("command_workers must be between 1 and 1024")
+    if not isinstance(config.automation_workers, int) or not 1 <= config.automation_workers <= 1024:
+        raise ConfigError("automation_workers must be between 1 and 1024")
     for name in ("ping_interval", "discovery_interval"):
         if not isinstance(getattr(config, name), (int, float)) or not 0.05 <= getattr(config, name) <= 3600:
             raise ConfigError(f"{name.replace('_', '-')} must be between 0.05 and 3600 seconds")

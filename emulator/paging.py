@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from api_models.errors import InvalidNextToken
 
 INVALID_TOKEN_MESSAGE = "The specified token isn't valid."
+T = TypeVar("T")
 
 
 def encode(listing: str, position: Any) -> str:
@@ -39,3 +41,10 @@ def decode(listing: str, token: str | None, kind: type | tuple[type, ...] = obje
     if tag != listing or position is None or not isinstance(position, kind) or isinstance(position, bool):
         raise InvalidNextToken(INVALID_TOKEN_MESSAGE)
     return position
+
+
+def page(listing: str, rows: Sequence[T], limit: int, position: Callable[[T], Any]) -> tuple[list[T], str | None]:
+    """The first `limit` of `rows` (fetched as limit + 1, so one more says there is a next page) and the
+    NextToken resuming after the last of them, or None when there is no more."""
+    shown = list(rows[:limit])
+    return shown, encode(listing, position(shown[-1])) if len(rows) > limit else None

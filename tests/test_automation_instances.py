@@ -60,7 +60,9 @@ def managed_container(server: EmulatorProcess, ssm, make_container, **options) -
 
 def run_runbook(ssm, name: str, parameters: dict[str, list[str]], timeout: float = 90) -> dict:
     """Start the runbook and wait for the execution to end; the AutomationExecution."""
-    execution_id = ssm.start_automation_execution(DocumentName=name, Parameters=parameters)["AutomationExecutionId"]
+    # an empty Parameters map breaks the model's min length of 1 (ValidationException): leave it out
+    given = {"Parameters": parameters} if parameters else {}
+    execution_id = ssm.start_automation_execution(DocumentName=name, **given)["AutomationExecutionId"]
     deadline = time.monotonic() + timeout
     while True:
         execution = ssm.get_automation_execution(AutomationExecutionId=execution_id)["AutomationExecution"]

@@ -176,12 +176,8 @@ class RunCommand:
         before = paging.decode("ListCommands", req.NextToken, int)
         with self.db.read() as conn:
             rows = storage.list_commands(conn, ctx.account_id, ctx.region, where, params, before, limit + 1)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return ListCommandsResult.model_construct(
-            Commands=[render.command(row) for row in rows],
-            NextToken=paging.encode("ListCommands", rows[-1]["seq"]) if more else None,
-        )
+        rows, token = paging.page("ListCommands", rows, limit, lambda row: row["seq"])
+        return ListCommandsResult.model_construct(Commands=[render.command(row) for row in rows], NextToken=token)
 
     @operation("ListCommandInvocations")
     def list_command_invocations(

@@ -37,7 +37,6 @@ Every process started here carries SSM_EMULATOR_COMMAND=<command id>/<instance i
 from __future__ import annotations
 
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -46,6 +45,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from api_models.errors import InvalidInstanceId
+from emulator.background import WorkerPool
 from emulator.backends import BackendError, InstanceBackend
 from emulator.backends.base import Process, kill_command
 from emulator.context import RequestContext, internal_context
@@ -123,27 +123,6 @@ class StepResult:
     stderr: bytes
     started_at: float
     ended_at: float
-
-
-class WorkerPool:
-    """A fixed set of daemon threads taking tasks from a queue. Daemons, because a command running on an
-    instance must not hold the emulator's exit: its state is durable and a restart reports it (recover)."""
-
-    def __init__(self, size: int, name: str) -> None:
-        self._tasks: queue.SimpleQueue[tuple[Callable[..., object], tuple[object, ...]]] = queue.SimpleQueue()
-        for i in range(size):
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
-
-    def submit(self, fn: Callable[..., object], *args: object) -> None:
-        self._tasks.put((fn, args))
-
-    def _work(self) -> None:
-        while True:
-            fn, args = self._tasks.get()
-            try:
-                fn(*args)
-            except Exception:
-                log.exception("a Run Command task failed")
 
 
 class Invoker:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from emulator.run_command import status
 from emulator.run_command.status import Pair
+from emulator.store.database import newest_first
 
 COMMAND = (
     "c.seq, c.id, c.account, c.region, c.document_name, c.document_version, c.comment, c.parameters,"
@@ -164,15 +165,8 @@ def list_commands(
     before_seq: int | None, limit: int,
 ) -> list[sqlite3.Row]:
     """Commands newest first, with seq below `before_seq`, matching the `where` conditions."""
-    sql = f"SELECT {COMMAND} FROM rc_command c WHERE c.account = ? AND c.region = ?"
-    args: list[object] = [account, region]
-    if before_seq is not None:
-        sql += " AND c.seq < ?"
-        args.append(before_seq)
-    for condition in where:
-        sql += f" AND {condition}"
-    args += params
-    return conn.execute(f"{sql} ORDER BY c.seq DESC LIMIT ?", [*args, limit]).fetchall()
+    return newest_first(conn, f"SELECT {COMMAND} FROM rc_command c WHERE c.account = ? AND c.region = ?",
+                        [account, region], where, params, before_seq, limit, "c.seq")
 
 
 def list_invocations(

@@ -104,5 +104,21 @@ class Database:
             self._conn.close()
 
 
+def newest_first(
+    conn: sqlite3.Connection, select: str, args: Sequence[object], where: Sequence[str], params: Sequence[object],
+    before: int | None, limit: int, key: str,
+) -> list[sqlite3.Row]:
+    """A keyset page of `select` (a SELECT ... WHERE ... with its `args`) by descending `key`: the rows below
+    `before` that match every `where` condition (with `params`), `limit` at most."""
+    sql, values = select, list(args)
+    if before is not None:
+        sql += f" AND {key} < ?"
+        values.append(before)
+    for condition in where:
+        sql += f" AND ({condition})"
+    values += params
+    return conn.execute(f"{sql} ORDER BY {key} DESC LIMIT ?", [*values, limit]).fetchall()
+
+
 def _statements(sql: str) -> list[str]:
     return [s.strip() for s in sql.split(";") if s.strip()]

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.context import Caller, RequestContext
+
 # StepExecution.StepStatus values an action may end with (AWS's AutomationExecutionStatus names).
 SUCCESS = "Success"
 FAILED = "Failed"
@@ -59,6 +61,12 @@ class StepRun:
     # appends and notifies `signalled`.
     signals: list[dict[str, Any]] = field(default_factory=list)
     signalled: threading.Condition = field(default_factory=threading.Condition)
+    # When the step first started (epoch seconds), kept across retries and emulator restarts: aws:sleep's
+    # Duration counts from here, so a sleep interrupted by a restart ends when it would have. None: now.
+    started_at: float | None = None
+    # For actions that run steps of their own (aws:loop): the engine's way to run them and to resolve {{ }}
+    # placeholders later than at the step's start (a LoopCondition reads the outputs of the loop's steps).
+    nested: NestedSteps | None = None
 
     def remaining(self, now: float | None = None) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""
@@ -69,6 +77,24 @@ class StepRun:
     def wait(self, seconds: float) -> bool:
         """Sleep up to `seconds`, waking early on cancellation; True if cancelled."""
         return self.cancelled.wait(seconds)
+
+    def context(self) -> RequestContext:
+        """The request context in-process calls to other capabilities are made with: the execution's caller."""
+        caller = Caller(self.account_id, self.region, None, self.caller_arn)
+        return RequestContext(caller, f"automation-{self.execution_id}")
+
+
+class NestedSteps:
+    """What the engine lends an action that runs steps itself (aws:loop); see engine.Nested."""
+
+    def resolve(self, value: Any) -> Any:
+        """`value` with its {{ }} placeholders filled in from the execution's current state."""
+        raise NotImplementedError
+
+    def run(self, steps: list[dict[str, Any]], iteration: int, iterator_value: Any) -> StepOutcome:
+        """Run `steps` (step definitions, as in mainSteps) once, as iteration `iteration` (1-based) of the
+        step; their outputs join the execution's. SUCCESS, or the outcome of the step that stopped them."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
