@@ -65,15 +65,6 @@ def test_forced_stop_kills_at_once(docker_client, make_container) -> None:
     backend.stop(force=True)  # a stopped container: nothing to kill
 
 
-def test_a_paused_container_is_stopped_until_started(docker_client, make_container) -> None:
-    container = make_container(BUSYBOX_IMAGE, network_mode="none")
-    docker_client.api.pause(container.id)
-    backend = DockerBackend(container.id, client=docker_client)
-    assert backend.state() == "stopped"
-    backend.start()
-    assert backend.state() == "running"
-
-
 def test_commit_then_run_a_container_from_the_image(images, docker_client, make_container) -> None:
     container = make_container(BUSYBOX_IMAGE, network_mode="none", labels={"origin": "kept"})
     backend = DockerBackend(container.id, client=docker_client)
@@ -87,7 +78,7 @@ def test_commit_then_run_a_container_from_the_image(images, docker_client, make_
     assert info["Config"]["Labels"]["note"] == 'two words "quoted"'
     assert info["Config"]["Labels"]["origin"] == "kept"  # the container's own labels come along
     assert info["Comment"] == "from a test"
-    assert backend.state() == "running"  # paused while saved, running after
+    assert backend.state() == "running"  # saved as it runs (never paused, see DockerBackend.commit)
 
     child = make_container(f"{repository}:v1", network_mode="none")
     assert child.exec_run(["cat", "/marker"]).output == b"saved\n"  # the image's command keeps it running
@@ -98,7 +89,7 @@ def test_tag_label_and_delete_images(images, docker_client, make_container) -> N
     backend = DockerBackend(container.id, client=docker_client)
     repository = f"ssm-emulator-test-image-{uuid.uuid4().hex[:8]}"
     images.extend([f"{repository}:one", f"{repository}:two"])
-    first = backend.commit(repository, "one", pause=False)
+    first = backend.commit(repository, "one")
     images.append(first)
 
     backend.tag_image(f"{repository}:one", repository, "two")
@@ -115,7 +106,7 @@ def test_tag_label_and_delete_images(images, docker_client, make_container) -> N
         docker_client.api.inspect_image(f"{repository}:two")
     # (the labelled copy is built on it, so `first` itself stays, untagged, as its parent)
 
-    lone = backend.commit(repository, "lone", pause=False)
+    lone = backend.commit(repository, "lone")
     images.append(f"{repository}:lone")
     backend.delete_image(f"{repository}:lone")  # its last reference, nothing built on it: the image goes
     with pytest.raises(docker.errors.ImageNotFound):

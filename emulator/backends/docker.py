@@ -363,10 +363,12 @@ class DockerBackend(InstanceBackend):
 
     def commit(
         self, repository: str, tag: str = "latest", *, labels: Mapping[str, str] | None = None,
-        message: str = "", pause: bool = True,
+        message: str = "", pause: bool = False,
     ) -> str:
         # The engine merges the config given with the container's own: the labels are added to the container's,
-        # the command and everything else are the container's.
+        # the command and everything else are the container's. Not paused by default: on Docker 20.10 with a
+        # cgroup v2 kernel (6.18, seen here) a paused container could then be neither unpaused nor removed, and
+        # the engine hung every later image removal on it.
         with _errors(f"commit {self.container} as {repository}:{tag}"):
             return self._api.commit(
                 self.container, repository, tag, message=message or None, pause=pause,

@@ -120,8 +120,9 @@ class InstanceMachines:
         self, ctx: RequestContext, instance_id: str, name: str, description: str = "", no_reboot: bool = False
     ) -> Image:
         """Save the instance as an image. Unless `no_reboot`, a running instance is stopped while it is saved
-        and started again, as EC2 shuts an instance down for a consistent image; with `no_reboot` it is only
-        paused during the commit."""
+        and started again, as EC2 shuts an instance down for a consistent image; with `no_reboot` it is saved as
+        it runs (EC2 likewise does not guarantee the file system's integrity then). Never paused: see
+        DockerBackend.commit."""
         if not _IMAGE_NAME.match(name):
             raise MachineError(
                 f"Invalid AMI name {name!r}: 3 to 128 characters, letters, digits, spaces and ( ) [ ] . / - ' @ _"
@@ -144,7 +145,7 @@ class InstanceMachines:
         if reboot:
             backend.stop()
         try:
-            docker_id = backend.commit(image_id, IMAGE_TAG, labels=labels, message=description, pause=not reboot)
+            docker_id = backend.commit(image_id, IMAGE_TAG, labels=labels, message=description)
         finally:
             if reboot:
                 backend.start()
