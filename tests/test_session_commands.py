@@ -120,6 +120,23 @@ def test_non_interactive_command_runs_without_a_shell_or_stdin(server, ssm, targ
     assert of_type(shell, 1) == b"done\n"
 
 
+def test_ctrl_c_and_ctrl_backslash_signal_a_non_interactive_command(server, ssm, target, debian_container):
+    # No stdin and no pty: the keys become SIGINT and SIGQUIT for the command itself, as the agent sends them.
+    ready = f"/tmp/traps-{uuid.uuid4().hex[:8]}"
+    script = (f"trap 'echo got-INT' INT; trap 'echo got-QUIT; exit 7' QUIT; touch {ready}; "
+              "while :; do sleep 0.05; done")
+    shell = connect(server, ssm, target, DocumentName="AWS-StartNonInteractiveCommand",
+                    Parameters={"command": [f"sh -c \"{script}\""]})
+    wait_for(lambda: debian_container.exec_run(["test", "-e", ready]).exit_code == 0, 15, "the traps to be set")
+    shell.type("\x03")
+    shell.until(lambda: b"got-INT" in of_type(shell, 1), "SIGINT to reach the command")
+    shell.type("\x1c")
+    shell.wait_closed()
+    debian_container.exec_run(["rm", "-f", ready])
+    assert of_type(shell, 1) == b"got-INT\ngot-QUIT\n"
+    assert wait_history(ssm, shell.session_id)["Details"] == "Exit code: 7"
+
+
 def test_separate_output_streams_send_stderr_and_the_exit_code_apart(server, ssm, target):
     name = create_session_document(
         ssm, "NonInteractiveCommands",

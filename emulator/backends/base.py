@@ -61,6 +61,20 @@ for pass in 1 2 3 4 5; do
 done
 """
 
+# The process a tag marks is the tagged one whose parent is not tagged (its children inherit the tag).
+SIGNAL_SCRIPT = r"""
+sig=$1 tag=$2
+for d in /proc/[0-9]*; do
+  tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -qxF "$tag" || continue
+  read -r stat < "$d/stat" 2>/dev/null || continue
+  set -- ${stat##*) }
+  tr '\0' '\n' < "/proc/$2/environ" 2>/dev/null | grep -qxF "$tag" && continue
+  kill -"$sig" "${d#/proc/}" 2>/dev/null
+done
+exit 0
+"""
+_SIGNAL_NAMES = frozenset({"INT", "QUIT", "TERM", "HUP", "TSTP", "CONT", "USR1", "USR2"})
+
 # One round trip for everything facts() reports. `hostname -I` is Debian's; busybox has only `-i`.
 FACTS_SCRIPT = (
     'echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"; '
@@ -247,9 +261,21 @@ class Process(ABC):
         """Size the pty. Nothing happens without a pty or once the process has ended (a terminal may be
         resized at any moment); BackendError if the instance refuses it otherwise."""
 
-    @abstractmethod
     def kill(self) -> None:
         """SIGKILL the process, the group it leads and every descendant still carrying its tag."""
+        self.killed = True
+        self._run_on_instance(kill_command(self.tag))
+
+    def signal(self, name: str) -> None:
+        """Send SIGINT, SIGQUIT, ... (`name` without SIG) to the process itself, not its children, as a
+        terminal's Ctrl-C would reach a program with no terminal."""
+        if name not in _SIGNAL_NAMES:
+            raise ValueError(f"not a signal to send: {name!r}")
+        self._run_on_instance(signal_command(self.tag, name))
+
+    @abstractmethod
+    def _run_on_instance(self, argv: list[str]) -> None:
+        """Run a short helper command beside the process, on its instance, with the rights to signal it."""
 
     def close(self) -> None:
         """Release the connection; unread output is dropped. Does not kill a process still running."""
@@ -390,6 +416,10 @@ def wrap_command(command: Command, env: Mapping[str, str] | None, cwd: str | Non
 
 def kill_command(tag: str) -> list[str]:
     return ["/bin/sh", "-c", KILL_SCRIPT, "ssm-emulator-kill", tag]
+
+
+def signal_command(tag: str, name: str) -> list[str]:
+    return ["/bin/sh", "-c", SIGNAL_SCRIPT, "ssm-emulator-signal", name, tag]
 
 
 def shell_join(argv: Sequence[str]) -> str:

@@ -27,7 +27,6 @@ from emulator.backends.base import (
     InstanceBackend,
     MachineState,
     Process,
-    kill_command,
     new_tag,
     wrap_command,
 )
@@ -129,9 +128,8 @@ class DockerProcess(Process):
         except docker.errors.DockerException as e:
             raise BackendError(f"docker exec resize in {self._backend.container}: {e}") from e
 
-    def kill(self) -> None:
-        self.killed = True
-        self._backend._exec_quiet(kill_command(self.tag))
+    def _run_on_instance(self, argv: list[str]) -> None:
+        self._backend._exec_quiet(argv)
 
     def close(self) -> None:
         super().close()

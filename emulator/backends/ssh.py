@@ -24,7 +24,6 @@ from emulator.backends.base import (
     Command,
     InstanceBackend,
     Process,
-    kill_command,
     new_tag,
     shell_join,
     wrap_command,
@@ -94,10 +93,8 @@ class SshProcess(Process):
         except (OSError, EOFError) as e:
             raise BackendError(f"ssh resize on {self._backend.target.host}: {e}") from e
 
-    def kill(self) -> None:
-        # Closing the channel would not do: without a pty, sshd leaves the command running.
-        self.killed = True
-        argv = kill_command(self.tag)
+    def _run_on_instance(self, argv: list[str]) -> None:
+        # kill() cannot just close the channel: without a pty, sshd leaves the command running.
         self._backend._run_quiet(["sudo", "-n", *argv] if self._sudo else argv)
 
     def close(self) -> None:

@@ -5,8 +5,8 @@ The command is the shell properties' `linux.commands` (one string) with the para
 agent runs it (agent/session/shell/shell_unix.go, shell.go):
 * InteractiveCommands: `sh -c <commands>` in a pty. The client's keystrokes and terminal size reach it.
 * NonInteractiveCommands: <commands> split into words as a shell would split them, but run without a shell
-  (`a; b` is the command `a;` with the argument `b`), without a pty and with no stdin; keystrokes and sizes
-  are dropped. stdout and stderr go out as Output in the order they were written (the agent has both write
+  (`a; b` is the command `a;` with the argument `b`), without a pty and with no stdin; Ctrl-C and Ctrl-\
+  become SIGINT and SIGQUIT for the command, other keystrokes and sizes are dropped. stdout and stderr go out as Output in the order they were written (the agent has both write
   one file). With `separateOutputStream`, stderr goes out as StdErr (11) instead; a chunk that starts a line
   carries `stdOutSeparatorPrefix` / `stdErrSeparatorPrefix` in front; and once the command has exited, its
   status follows as ExitCode (12) `EXIT_CODE: <n>`.
@@ -20,12 +20,14 @@ agent's google/shlex also takes a `#` starting a word as a comment.
 """
 from __future__ import annotations
 
+import logging
 import re
 import shlex
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
-from emulator.backends import Chunk
+from emulator.backends import BackendError, Chunk
 from emulator.backends.base import Command
 from emulator.session_manager.channel.handshake import SessionType
 from emulator.session_manager.channel.messages import PayloadType
@@ -33,6 +35,7 @@ from emulator.session_manager.channel.terminal import exit_code_payload
 from emulator.session_manager.data_channel import LiveSession, SessionPlan
 
 COMMAND_TYPES = (SessionType.INTERACTIVE_COMMANDS, SessionType.NON_INTERACTIVE_COMMANDS)
+_SIGNAL_KEYS = {b"\x03": "INT", b"\x1c": "QUIT"}  # Ctrl-C, Ctrl-\ (the agent's list)
 EXIT_DETAILS = "Exit code: {code}"
 # What the agent accepts as a separator prefix (agent/session/shell/shell.go); it fails the session otherwise.
 _SEPARATOR_PREFIX = re.compile(r"[0-9a-zA-Z\r\n_:-]{0,30}")
@@ -41,6 +44,8 @@ _MERGED_OUTPUT = 'exec "$@" 2>&1'
 # How the agent reads separateOutputStream given as a string (parameters.ConvertToBool: strconv.ParseBool, "" false).
 _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False", "")
+
+log = logging.getLogger("ssm_emulator.session_manager")
 
 COMMANDS_NOT_TEXT = "properties.linux.commands of {name} must be a string (the agent runs one command line)."
 BAD_SEPARATE = "properties.linux.separateOutputStream of {name} must be a boolean, not {value!r}."
@@ -118,8 +123,20 @@ class CommandSession(LiveSession):
     def _input(self, data: bytes) -> None:
         if self.pty:
             super()._input(data)
-        # NonInteractiveCommands: the command has no stdin. (The agent turns Ctrl-C and Ctrl-\ into SIGINT
-        # and SIGQUIT for it; the emulator does not.)
+            return
+        # NonInteractiveCommands: the command has no stdin; as the agent does, Ctrl-C and Ctrl-\ become SIGINT
+        # and SIGQUIT for it, other keystrokes are dropped. Sent from a thread: it takes an exec on the instance.
+        process = self._process
+        for key, name in _SIGNAL_KEYS.items():
+            if key in data and process is not None:
+                threading.Thread(target=self._signal, args=(process, name), daemon=True,
+                                 name=f"session-{self.plan.session_id}-sig").start()
+
+    def _signal(self, process: Any, name: str) -> None:
+        try:
+            process.signal(name)
+        except BackendError as error:  # the instance went away: the session ends on its own
+            log.info("session %s: SIG%s not delivered: %s", self.plan.session_id, name, error)
 
     def _output(self, chunk: Chunk) -> None:
         if not self.config.separate_output:
