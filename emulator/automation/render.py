@@ -3,6 +3,10 @@
 Parameters and Outputs are maps of lists of strings, as the API carries them. The execution's Outputs are the
 ones the runbook's `outputs` declares ("step.Output"); one whose step has not succeeded shows AWS's placeholder
 text. A StepExecution's Inputs are its resolved inputs, each as JSON text (AWS shows them so).
+
+A multi-account/multi-Region parent (AutomationType CrossAccount) echoes its TargetLocations; its StepExecutions
+are its children, one per account and Region (Action aws:executeAutomation, StepName "<account>:<region>", the
+child's ExecutionId in Outputs, TargetLocation the one account and Region), and ProgressCounters count them.
 """
 from __future__ import annotations
 
@@ -15,11 +19,12 @@ from api_models.automation import (
     AutomationExecutionMetadata,
     FailureDetails,
     ParentStepDetails,
+    ProgressCounters,
     ResolvedTargets,
     StepExecution,
     TargetsSummary,
 )
-from api_models.shared import AlarmConfiguration, Target
+from api_models.shared import AlarmConfiguration, Target, TargetLocation
 from emulator.automation import status
 from emulator.automation.variables import as_strings
 from emulator.automation.variables import flag as _flag
@@ -59,6 +64,7 @@ def _resolved(row: sqlite3.Row) -> ResolvedTargets | None:
 
 
 def _common(row: sqlite3.Row) -> dict[str, Any]:
+    cross_account = row["target_locations"] is not None
     return {
         "AutomationExecutionId": row["id"],
         "DocumentName": row["document_name"],
@@ -76,9 +82,9 @@ def _common(row: sqlite3.Row) -> dict[str, Any]:
         "TargetParameterName": row["target_parameter_name"],
         "Targets": _targets(row),
         "TargetMaps": json.loads(row["target_maps"]) if row["target_maps"] else None,
-        "ResolvedTargets": _resolved(row),
-        "MaxConcurrency": row["max_concurrency"],
-        "MaxErrors": row["max_errors"],
+        "ResolvedTargets": None if cross_account else _resolved(row),
+        "MaxConcurrency": None if cross_account else row["max_concurrency"],
+        "MaxErrors": None if cross_account else row["max_errors"],
         "Target": row["target"],
         "AlarmConfiguration": (AlarmConfiguration.model_validate(json.loads(row["alarm_configuration"]))
                                if row["alarm_configuration"] else None),
@@ -90,6 +96,8 @@ def metadata(row: sqlite3.Row) -> AutomationExecutionMetadata:
 
 
 def execution(row: sqlite3.Row, steps: list[sqlite3.Row], children: list[sqlite3.Row] | None) -> AutomationExecution:
+    if row["target_locations"] is not None:
+        return _cross_account(row, children or [])
     summary = None
     if row["resolved_targets"] is not None:
         kids = children or []
@@ -106,6 +114,43 @@ def execution(row: sqlite3.Row, steps: list[sqlite3.Row], children: list[sqlite3
         StepExecutionsTruncated=False,
         Parameters=_strings_map(json.loads(row["parameters"])) or None,
         TargetsSummary=summary,
+    )
+
+
+def _cross_account(row: sqlite3.Row, children: list[sqlite3.Row]) -> AutomationExecution:
+    roles = {item["account"] + ":" + item["region"]: item["executed_by"].rsplit("/", 1)[-1]
+             for item in json.loads(row["resolved_targets"] or "[]")}
+    steps = [location_step(k, roles.get(f"{k['account']}:{k['region']}")) for k in children]
+    counted = [k["status"] for k in children if k["done"]]
+    return AutomationExecution.model_construct(
+        **_common(row),
+        StepExecutions=steps,
+        StepExecutionsTruncated=False,
+        Parameters=_strings_map(json.loads(row["parameters"])) or None,
+        TargetLocations=[TargetLocation.model_validate(loc) for loc in json.loads(row["target_locations"])],
+        ProgressCounters=ProgressCounters.model_construct(
+            TotalSteps=len(json.loads(row["resolved_targets"] or "[]")),
+            SuccessSteps=counted.count(status.SUCCESS), FailedSteps=counted.count(status.FAILED),
+            CancelledSteps=counted.count(status.CANCELLED), TimedOutSteps=counted.count(status.TIMED_OUT)),
+    )
+
+
+def location_step(child: sqlite3.Row, role: str | None) -> StepExecution:
+    """A CrossAccount parent's step for one account and Region: the child execution running there."""
+    return StepExecution.model_construct(
+        StepName=f"{child['account']}:{child['region']}",
+        Action="aws:executeAutomation",
+        OnFailure="Abort",
+        MaxAttempts=1,
+        ExecutionStartTime=_ts(child["started_at"]),
+        ExecutionEndTime=_ts(child["ended_at"]),
+        StepStatus=child["status"],
+        Outputs={"ExecutionId": [child["id"]], "Status": [child["status"]]},
+        FailureMessage=child["failure_message"],
+        StepExecutionId=child["id"],
+        IsCritical=True,
+        TargetLocation=TargetLocation.model_construct(Accounts=[child["account"]], Regions=[child["region"]],
+                                                      ExecutionRoleName=role),
     )
 
 

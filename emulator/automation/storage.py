@@ -50,6 +50,8 @@ class NewExecution:
     client_token: str | None = None
     request_hash: str | None = None
     alarm_configuration: str | None = None
+    automation_type: str = "Local"
+    target_locations: str | None = None
 
 
 # --- executions --------------------------------------------------------------------------------------------
@@ -102,7 +104,7 @@ def by_token(conn: sqlite3.Connection, account: str, region: str, token: str) ->
 
 def children(conn: sqlite3.Connection, parent_id: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT seq, id, status, done, target FROM au_execution WHERE parent_id = ? ORDER BY seq", (parent_id,)
+        "SELECT * FROM au_execution WHERE parent_id = ? ORDER BY seq", (parent_id,)
     ).fetchall()
 
 
