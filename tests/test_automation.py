@@ -547,3 +547,21 @@ def test_target_locations_with_targets_fan_out_in_each_location(client_factory):
     error = aws_error(lambda: start(central, name, Parameters={"Name": ["x"]},
                                     TargetLocations=[{"Accounts": ["ou-ab12-cdef5678"]}]))
     assert error["Code"] == "InvalidAutomationExecutionParametersException"
+
+
+def test_outputs_keep_within_the_models_limits(ssm):
+    """AutomationParameterMap: a value at most 512 characters, at most 50 values an output (longer ones are cut)."""
+    name = runbook(ssm, [{
+        "name": "big", "action": "aws:executeScript",
+        "inputs": {"Runtime": "python3.11", "Handler": "handler",
+                   "Script": "def handler(events, context):\n"
+                             "    return {'long': 'x' * 2000, 'many': [str(i) for i in range(60)]}\n"},
+        "outputs": [{"Name": "Long", "Selector": "$.Payload.long", "Type": "String"},
+                    {"Name": "Many", "Selector": "$.Payload.many", "Type": "StringList"}],
+    }], outputs=["big.Long", "big.Many"])
+    found = wait_execution(ssm, start(ssm, name))
+    assert found["AutomationExecutionStatus"] == "Success", found
+    step = steps_by_name(found)["big"]
+    for shown in (step["Outputs"], {k.split(".")[1]: v for k, v in found["Outputs"].items()}):
+        assert shown["Long"] == ["x" * 512]
+        assert shown["Many"] == [str(i) for i in range(50)]

@@ -1,6 +1,8 @@
 """Rows to the API's shapes: AutomationExecution, AutomationExecutionMetadata, StepExecution.
 
-Parameters and Outputs are maps of lists of strings, as the API carries them. The execution's Outputs are the
+Parameters and Outputs are maps of lists of strings, as the API carries them, within the limits the model
+states for them (AutomationParameterMap: 200 entries, 50 values an entry, 512 characters a value; a longer value,
+such as a command's Output, is cut there). The execution's Outputs are the
 ones the runbook's `outputs` declares ("step.Output"); one whose step has not succeeded shows AWS's placeholder
 text. A StepExecution's Inputs are its resolved inputs, each as JSON text (AWS shows them so).
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, get_args
 
 from api_models.automation import (
     AutomationExecution,
@@ -24,6 +26,7 @@ from api_models.automation import (
     StepExecution,
     TargetsSummary,
 )
+from api_models._runtime import Member, _unwrap
 from api_models.shared import AlarmConfiguration, Target, TargetLocation
 from emulator.automation import status
 from emulator.automation.variables import as_strings
@@ -32,6 +35,20 @@ from emulator.automation.variables import integer as _int
 from emulator.clock import timestamp
 
 NO_OUTPUT = "No output available yet because the step is not successfully executed"
+
+
+def _parameter_map_limits() -> tuple[int, int, int]:
+    """AutomationParameterMap's limits as the model states them: entries, values an entry, characters a value."""
+    field = StepExecution.model_fields["Outputs"]
+    whole = next(m for m in field.metadata if isinstance(m, Member))
+    mapping, _ = _unwrap(field.annotation)
+    values, entry = _unwrap(get_args(mapping)[1])
+    _, value = _unwrap(get_args(values)[0])
+    assert entry is not None and value is not None
+    return int(whole.max or 0), int(entry.max or 0), int(value.max or 0)
+
+
+MAX_ENTRIES, MAX_VALUES, MAX_CHARACTERS = _parameter_map_limits()
 
 
 def _ts(value: float | None) -> Any:
@@ -45,7 +62,12 @@ def _targets(row: sqlite3.Row) -> list[Target] | None:
 
 
 def _strings_map(values: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: as_strings(value) for name, value in values.items()}
+    return _limited({name: as_strings(value) for name, value in values.items()})
+
+
+def _limited(values: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {name: [v[:MAX_CHARACTERS] for v in strings[:MAX_VALUES]]
+            for name, strings in list(values.items())[:MAX_ENTRIES]}
 
 
 def outputs(row: sqlite3.Row) -> dict[str, list[str]] | None:
@@ -53,7 +75,8 @@ def outputs(row: sqlite3.Row) -> dict[str, list[str]] | None:
     produced = json.loads(row["outputs"])
     if not declared:
         return None
-    return {str(name): as_strings(produced[name]) if name in produced else [NO_OUTPUT] for name in declared}
+    return _limited({str(name): as_strings(produced[name]) if name in produced else [NO_OUTPUT]
+                     for name in declared})
 
 
 def _resolved(row: sqlite3.Row) -> ResolvedTargets | None:
