@@ -474,3 +474,94 @@ def test_stop_step_and_stop_complete(ssm):
     steps = steps_by_name(found)
     assert [steps[n]["StepStatus"] for n in ("first", "long", "never")] == ["Success", "Cancelled", "Pending"]
     assert found["AutomationExecutionStatus"] == "Success"
+
+
+# --- TargetLocations: one child per account and Region --------------------------------------------------------
+def put_marker_step(name: str = "/marker", value: str = "{{ global:ACCOUNT_ID }}-{{ global:REGION }}") -> dict:
+    return {"name": "mark", "action": "aws:executeAwsApi", "inputs": {
+        "Service": "ssm", "Api": "PutParameter", "Name": name, "Value": value, "Type": "String"}}
+
+
+def test_target_locations_run_a_child_in_each_account_and_region(client_factory):
+    central = client_factory(access_key="111111111111")
+    name = runbook(central, [put_marker_step()], parameters={"Note": {"type": "String", "default": "hi"}})
+    accounts, regions = ["222222222222", "333333333333"], ["us-east-1", "eu-west-1"]
+    parent = start(central, name, TargetLocations=[{
+        "Accounts": accounts, "Regions": regions, "TargetLocationMaxConcurrency": "2",
+        "TargetLocationMaxErrors": "1", "ExecutionRoleName": "RunbookRole"}])
+    found = wait_execution(central, parent)
+    assert found["AutomationExecutionStatus"] == "Success", found
+    assert found["TargetLocations"] == [{"Accounts": accounts, "Regions": regions,
+                                         "TargetLocationMaxConcurrency": "2", "TargetLocationMaxErrors": "1",
+                                         "ExecutionRoleName": "RunbookRole"}]
+    assert found["ProgressCounters"] == {"TotalSteps": 4, "SuccessSteps": 4, "FailedSteps": 0,
+                                         "CancelledSteps": 0, "TimedOutSteps": 0}
+    steps = steps_by_name(found)
+    assert sorted(steps) == sorted(f"{a}:{r}" for a in accounts for r in regions)
+    listed = central.describe_automation_executions(Filters=[{"Key": "ExecutionId", "Values": [parent]}])
+    assert listed["AutomationExecutionMetadataList"][0]["AutomationType"] == "CrossAccount"
+    with pytest.raises(ClientError):
+        central.get_parameter(Name="/marker")  # nothing ran in the central account itself
+
+    for account in accounts:
+        for region in regions:
+            there = client_factory(access_key=account, region=region)
+            assert there.get_parameter(Name="/marker")["Parameter"]["Value"] == f"{account}-{region}"
+            kids = there.describe_automation_executions(
+                Filters=[{"Key": "ParentExecutionId", "Values": [parent]}])["AutomationExecutionMetadataList"]
+            assert len(kids) == 1
+            kid = execution(there, kids[0]["AutomationExecutionId"])
+            assert kid["ParentAutomationExecutionId"] == parent
+            assert kid["AutomationExecutionStatus"] == "Success"
+            assert kid["ExecutedBy"] == f"arn:aws:iam::{account}:role/RunbookRole"
+            assert kid["Parameters"] == {"Note": ["hi"]}
+            step = steps[f"{account}:{region}"]
+            assert step["Action"] == "aws:executeAutomation" and step["StepStatus"] == "Success"
+            assert step["Outputs"]["ExecutionId"] == [kid["AutomationExecutionId"]]
+            assert step["TargetLocation"] == {"Accounts": [account], "Regions": [region],
+                                              "ExecutionRoleName": "RunbookRole"}
+
+
+def test_target_locations_with_targets_fan_out_in_each_location(client_factory):
+    central = client_factory(access_key="111111111111")
+    name = runbook(central, [put_marker_step("/marker/{{ Name }}", "{{ global:REGION }}")],
+                   parameters={"Name": {"type": "String"}})
+    parent = start(central, name, TargetParameterName="Name", Targets=[{"Key": "ParameterValues",
+                                                                      "Values": ["a", "b"]}],
+                   MaxConcurrency="1", TargetLocations=[{"Accounts": ["222222222222"],
+                                                         "Regions": ["us-east-1", "us-west-2"]}])
+    found = wait_execution(central, parent)
+    assert found["AutomationExecutionStatus"] == "Success", found
+    assert found["TargetParameterName"] == "Name" and found["Targets"][0]["Values"] == ["a", "b"]
+    for region in ("us-east-1", "us-west-2"):
+        there = client_factory(access_key="222222222222", region=region)
+        for value in ("a", "b"):
+            assert there.get_parameter(Name=f"/marker/{value}")["Parameter"]["Value"] == region
+        location_child = there.describe_automation_executions(
+            Filters=[{"Key": "ParentExecutionId", "Values": [parent]}])["AutomationExecutionMetadataList"][0]
+        rate_parent = execution(there, location_child["AutomationExecutionId"])
+        assert rate_parent["ResolvedTargets"]["ParameterValues"] == ["a", "b"]
+        assert rate_parent["MaxConcurrency"] == "1"
+        assert rate_parent["TargetsSummary"]["SuccessfulCount"] == 2
+
+    error = aws_error(lambda: start(central, name, Parameters={"Name": ["x"]},
+                                    TargetLocations=[{"Accounts": ["ou-ab12-cdef5678"]}]))
+    assert error["Code"] == "InvalidAutomationExecutionParametersException"
+
+
+def test_outputs_keep_within_the_models_limits(ssm):
+    """AutomationParameterMap: a value at most 512 characters, at most 50 values an output (longer ones are cut)."""
+    name = runbook(ssm, [{
+        "name": "big", "action": "aws:executeScript",
+        "inputs": {"Runtime": "python3.11", "Handler": "handler",
+                   "Script": "def handler(events, context):\n"
+                             "    return {'long': 'x' * 2000, 'many': [str(i) for i in range(60)]}\n"},
+        "outputs": [{"Name": "Long", "Selector": "$.Payload.long", "Type": "String"},
+                    {"Name": "Many", "Selector": "$.Payload.many", "Type": "StringList"}],
+    }], outputs=["big.Long", "big.Many"])
+    found = wait_execution(ssm, start(ssm, name))
+    assert found["AutomationExecutionStatus"] == "Success", found
+    step = steps_by_name(found)["big"]
+    for shown in (step["Outputs"], {k.split(".")[1]: v for k, v in found["Outputs"].items()}):
+        assert shown["Long"] == ["x" * 512]
+        assert shown["Many"] == [str(i) for i in range(50)]

@@ -1,12 +1,14 @@
 """Automation with real managed instances (Docker containers): aws:runCommand runs a command for real, a runbook
 branches on its output and waits for an approval (approved, and rejected), a failing command fails its step with
-the command's outputs, and rate control fans a runbook out over tagged instances (MaxConcurrency, MaxErrors)."""
+the command's outputs, rate control fans a runbook out over tagged instances (MaxConcurrency, MaxErrors), and the
+issue's runbook runs whole: a command, a branch on its output, an approval, an image of the instance."""
 from __future__ import annotations
 
 import json
 
 from conftest import EmulatorProcess
 from test_automation import runbook, start, steps_by_name, wait_execution
+from test_automation_instances import images  # noqa: F401  (fixture)
 from test_run_command import register_container, server, ssm  # noqa: F401  (fixtures)
 
 CHECK_AND_APPROVE = [
@@ -148,3 +150,48 @@ def test_rate_control_over_tagged_instances(ssm, server: EmulatorProcess, make_c
     assert found["AutomationExecutionStatus"] == "Success"
     assert found["TargetsSummary"]["TotalCount"] == 4 and found["TargetsSummary"]["FailedCount"] == 1
     assert all(box.exec_run(["test", "-e", "/tmp/done"]).exit_code == 0 for i, box in enumerate(boxes) if i != 1)
+
+
+def test_issue_runbook_command_branch_approval_and_image(ssm, server: EmulatorProcess, images, make_container,
+                                                         docker_client):
+    """The issue's runbook, as one: run a command, branch on its output, wait for an approval, create an image."""
+    box = make_container()
+    box.exec_run(["sh", "-c", "echo ready > /etc/release-state"])
+    instance_id = register_container(server, box)
+    name = runbook(ssm, [
+        {"name": "check", "action": "aws:runCommand", "inputs": {
+            "DocumentName": "AWS-RunShellScript", "InstanceIds": ["{{ InstanceId }}"],
+            "Parameters": {"commands": ["cat /etc/release-state"]}}},
+        {"name": "decide", "action": "aws:branch", "inputs": {"Choices": [
+            {"NextStep": "approve", "Variable": "{{ check.Output }}", "StartsWith": "ready"}],
+            "Default": "skipped"}},
+        {"name": "approve", "action": "aws:approve", "inputs": {
+            "Approvers": ["arn:aws:iam::123456789012:root"], "Message": "Image {{ InstanceId }}?"}},
+        {"name": "image", "action": "aws:createImage", "isEnd": True, "inputs": {
+            "InstanceId": "{{ InstanceId }}", "ImageName": "{{ InstanceId }}-{{ automation:EXECUTION_ID }}",
+            "NoReboot": True}},
+        {"name": "skipped", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}},
+    ], parameters={"InstanceId": {"type": "String"}},
+        outputs=["check.Output", "approve.ApprovalStatus", "image.ImageId", "image.ImageState"])
+
+    execution_id = start(ssm, name, Parameters={"InstanceId": [instance_id]})
+    found = wait_execution(ssm, execution_id, wanted=("Waiting",))
+    assert found["CurrentStepName"] == "approve"
+    assert steps_by_name(found)["check"]["Outputs"]["Output"] == ["ready\n"]
+    assert steps_by_name(found)["image"]["StepStatus"] == "Pending"  # nothing imaged before the approval
+
+    ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="Approve", Payload={"Comment": ["ok"]})
+    found = wait_execution(ssm, execution_id, timeout=90)
+    assert found["AutomationExecutionStatus"] == "Success", found
+    ami = found["Outputs"]["image.ImageId"][0]
+    images.append(ami)
+    steps = steps_by_name(found)
+    assert [steps[n]["StepStatus"] for n in ("check", "decide", "approve", "image", "skipped")] == [
+        "Success", "Success", "Success", "Success", "Pending"]
+    assert found["Outputs"]["check.Output"] == ["ready\n"]
+    assert found["Outputs"]["approve.ApprovalStatus"] == ["Approved"]
+    assert found["Outputs"]["image.ImageState"] == ["available"]
+    labels = docker_client.api.inspect_image(f"{ami}:latest")["Config"]["Labels"]
+    assert labels["ssm-emulator.image.id"] == ami
+    assert labels["ssm-emulator.image.instance"] == instance_id
+    assert labels["ssm-emulator.image.name"] == f"{instance_id}-{execution_id}"

@@ -1,7 +1,8 @@
 """Automation across a crash of the emulator (kill -9) with a data folder: an execution waiting on aws:approve
 goes on waiting and finishes once approved (an approval given before the crash still counts); an aws:sleep ends
 when it would have; a step that was running fails as interrupted and the execution follows its onFailure; an
-Interactive execution goes on waiting for StartStep."""
+Interactive execution goes on waiting for StartStep; aws:executeAutomation waits again for the child it started
+(which went on running) and aws:loop goes on in the iteration it was in."""
 from __future__ import annotations
 
 import time
@@ -77,3 +78,72 @@ def test_waiting_executions_survive_a_crash(start_emulator, make_container, tmp_
         "AutomationExecutionStatus"] == "Waiting"
     ssm.send_automation_signal(AutomationExecutionId=waiting, SignalType="StartStep", Payload={"StepName": ["only"]})
     assert wait_execution(ssm, waiting, timeout=20)["AutomationExecutionStatus"] == "Success"
+
+
+def test_child_executions_and_loops_go_on_after_a_crash(start_emulator, tmp_path):
+    data = tmp_path / "data"
+    args = ("--data-dir", str(data), "--log-level", "info")
+    server = start_emulator(*args)
+    ssm = make_client(server.url)
+
+    child = runbook(ssm, [
+        {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT3S"}},
+    ], parameters={"Who": {"type": "String"}}, outputs=["nap.Nothing"])
+    parent = runbook(ssm, [
+        {"name": "run", "action": "aws:executeAutomation", "inputs": {
+            "DocumentName": child, "RuntimeParameters": {"Who": "parent"}}},
+        {"name": "after", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}},
+    ])
+    looping = runbook(ssm, [
+        {"name": "each", "action": "aws:loop", "inputs": {
+            "Iterators": ["a", "b", "c"],
+            "Steps": [
+                {"name": "first", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}},
+                {"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT2S"}},
+            ]}},
+        {"name": "after", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}},
+    ])
+
+    parent_id = start(ssm, parent)
+    loop_id = start(ssm, looping)
+
+    def naps_in(execution_id: str) -> list[dict]:
+        found = ssm.get_automation_execution(AutomationExecutionId=execution_id)["AutomationExecution"]
+        return [s for s in found["StepExecutions"] if s["StepName"] == "nap"]
+
+    def children() -> list[dict]:
+        return ssm.describe_automation_executions(Filters=[{"Key": "ParentExecutionId", "Values": [parent_id]}])[
+            "AutomationExecutionMetadataList"]
+
+    wait_for(lambda: len(children()) == 1, 10, "the child execution to start")
+    wait_for(lambda: [s["ParentStepDetails"]["Iteration"] for s in naps_in(loop_id)
+                      if s["StepStatus"] == "InProgress"] == [2], 20, "the loop's second nap")
+    time.sleep(0.5)
+
+    server.kill_hard()
+    restarted = start_emulator(*args)
+    ssm = make_client(restarted.url)
+
+    found = wait_execution(ssm, parent_id, timeout=20)
+    assert found["AutomationExecutionStatus"] == "Success", found
+    kids = children()
+    assert len(kids) == 1  # waited for again, not started twice
+    step = steps_by_name(found)["run"]
+    assert step["StepStatus"] == "Success"
+    assert step["Outputs"]["ExecutionId"] == [kids[0]["AutomationExecutionId"]]
+    assert step["Outputs"]["Status"] == ["Success"]
+    assert wait_execution(ssm, kids[0]["AutomationExecutionId"])["Parameters"] == {"Who": ["parent"]}
+
+    found = wait_execution(ssm, loop_id, timeout=20)
+    assert found["AutomationExecutionStatus"] == "Success", found
+    by_iteration: dict[int, list[str]] = {}
+    for s in found["StepExecutions"]:
+        if "ParentStepDetails" in s:
+            assert s["StepStatus"] == "Success", s
+            by_iteration.setdefault(s["ParentStepDetails"]["Iteration"], []).append(s["StepName"])
+    # the second iteration went on where it was: its first step did not run again, its nap not twice
+    assert by_iteration == {1: ["first", "nap"], 2: ["first", "nap"], 3: ["first", "nap"]}
+    nap = [s for s in found["StepExecutions"] if s["StepName"] == "nap"][1]
+    assert nap["ParentStepDetails"]["IteratorValue"] == "b"
+    assert 1.9 <= (nap["ExecutionEndTime"] - nap["ExecutionStartTime"]).total_seconds() < 3.5  # kept its start
+    assert steps_by_name(found)["each"]["Outputs"]["CurrentIteration"] == ["3"]

@@ -24,8 +24,11 @@ execution ends. An execution waiting for StartStep holds no thread.
 Restarts (recover): every unfinished execution is taken up again. A step that was waiting — aws:approve,
 aws:pause, aws:sleep — goes on waiting where it was: its start time, the signals it received (approvals so
 far) and its deadline are stored, so a sleep ends when it would have and a timeout still counts from the step's
-start. Any other step that was running when the emulator stopped is not run again (it may have had effects:
-a command half run): it fails with "interrupted by an emulator restart" and the execution follows its onFailure.
+start. aws:executeAutomation waits again for its child (which went on running: it is an execution too, taken up
+on its own), found by the ClientToken the step started it with. aws:loop goes on in the iteration it was in: its
+steps that ended stay ended and the flow goes on from the last one, a waiting one goes on waiting. Any other step
+that was running when the emulator stopped is not run again (it may have had effects: a command half run): it
+fails with "interrupted by an emulator restart" and the execution (or the loop) follows its onFailure.
 Interactive executions go on waiting for StartStep; Cancelling ones end Cancelled; rate-control parents go on
 starting children.
 """
@@ -284,9 +287,18 @@ class Engine:
             if not rows:
                 return None
             top = next((r for r in rows if r["parent_step"] is None), None)
-            if top is not None and len(rows) == 1 and top["action"] in status.RESUMABLE_ACTIONS:
-                return None  # _run_step finds it and goes on waiting
             now = self.clock.time()
+            if top is not None and top["action"] in status.RESUMABLE_ACTIONS:
+                inner = [r for r in rows if r is not top]
+                if not inner or top["action"] == "aws:loop":
+                    # _run_step finds it and goes on; a loop's own step goes on too if it can, else it failed
+                    for r in inner:
+                        if r["action"] not in status.RESUMABLE_ACTIONS:
+                            storage.update_step(conn, execution.seq, r["position"], status=status.FAILED,
+                                                ended_at=now, failure_type=INVOCATION,
+                                                failure_message=INTERRUPTED.format(name=r["name"],
+                                                                                   action=r["action"]))
+                    return None
             for r in rows:
                 storage.update_step(conn, execution.seq, r["position"], status=status.FAILED, ended_at=now,
                                     failure_message=INTERRUPTED.format(name=r["name"], action=r["action"]),
@@ -324,11 +336,12 @@ class Engine:
         waiting = action in status.WAITING_ACTIONS
         step_status = status.WAITING if waiting else status.IN_PROGRESS
         with self.db.write() as conn:
-            resumed = storage.running_step(conn, seq) if parent is None else None
-            if resumed is not None and resumed["name"] == name:
+            resumed = storage.running_step(conn, seq, top_level=parent is None)
+            if resumed is not None and (resumed["name"], _parent_of(resumed)) == (name, parent):
                 position, started_at = resumed["position"], resumed["started_at"]
                 first_attempt = max(1, resumed["attempt"])
             else:
+                resumed = None
                 found = storage.unrun_step(conn, seq, name) if parent is None else None
                 position = found["position"] if found is not None else storage.add_step(
                     conn, seq, str(uuid.uuid4()), definition, parent)
@@ -359,7 +372,8 @@ class Engine:
         ended = status.FAILED
         for attempt in range(first_attempt, max_attempts + 1):
             outer = (live.run, live.position)  # a loop's steps run inside the loop's own step
-            run = self._attempt(execution, position, name, action, inputs, attempt, deadline, started_at)
+            run = self._attempt(execution, position, name, action, inputs, attempt, deadline, started_at,
+                                resuming=resumed is not None and attempt == first_attempt)
             outcome = self._call(handler, run, deadline)
             with self._lock:
                 live.run, live.position = outer
@@ -380,7 +394,7 @@ class Engine:
         return self._end_step(execution, position, definition, ended, outcome, inputs, outcome.failure_message)
 
     def _attempt(self, execution: Execution, position: int, name: str, action: str, inputs: Any, attempt: int,
-                 deadline: float | None, started_at: float) -> StepRun:
+                 deadline: float | None, started_at: float, resuming: bool = False) -> StepRun:
         assert self.actions is not None
         live = execution.live
         with self._lock:  # signals stored from now on are delivered to this run (deliver)
@@ -393,7 +407,8 @@ class Engine:
                 region=execution.region, caller_arn=execution.caller_arn, attempt=attempt, deadline=deadline,
                 cancelled=threading.Event(), services=self.actions,
                 signals=json.loads(row["signals"]) if row is not None else [],
-                started_at=started_at, nested=Nested(self, execution, name, action, row["id"] if row else ""),
+                started_at=started_at, step_execution_id=row["id"] if row else "",
+                nested=Nested(self, execution, name, action, row["id"] if row else "", resuming),
             )
             live.run, live.position = run, position
             if live.cancelled.is_set():
@@ -500,13 +515,39 @@ class Engine:
 
 
 class Nested(NestedSteps):
-    """aws:loop's access to the engine: resolve placeholders now, run the loop's steps as its children."""
+    """aws:loop's access to the engine: resolve placeholders now, run the loop's steps as its children.
+    `resuming`: the loop step was running when the emulator stopped, and its iteration goes on where it was."""
 
-    def __init__(self, engine: Engine, execution: Execution, name: str, action: str, step_id: str) -> None:
+    def __init__(self, engine: Engine, execution: Execution, name: str, action: str, step_id: str,
+                 resuming: bool = False) -> None:
         self.engine, self.execution, self.name, self.action, self.step_id = engine, execution, name, action, step_id
+        self.resuming = resuming
 
     def resolve(self, value: Any) -> Any:
         return variables.resolve(value, self.engine._scope(self.execution))
+
+    def resumed_iteration(self) -> int:
+        if not self.resuming:
+            return 0
+        with self.engine.db.read() as conn:
+            rows = storage.loop_steps(conn, self.execution.seq, self.step_id)
+        return max((json.loads(r["parent_step"]).get("Iteration", 0) for r in rows), default=0)
+
+    def _resume_point(self, iteration: int, names: list[str]) -> tuple[int, StepResult | None]:
+        """Where an iteration a restart interrupted goes on: the index of its last step, and that step's result
+        if it had ended (the flow goes on from it), else None (it runs on: a wait resumes)."""
+        with self.engine.db.read() as conn:
+            rows = [r for r in storage.loop_steps(conn, self.execution.seq, self.step_id)
+                    if json.loads(r["parent_step"]).get("Iteration") == iteration and r["name"] in names]
+        if not rows:
+            return 0, None
+        last = rows[-1]
+        if last["status"] in (status.IN_PROGRESS, status.WAITING):
+            return names.index(last["name"]), None
+        message = last["failure_message"] or ""
+        outcome = StepOutcome(last["status"], failure_message=message, failure_type=last["failure_type"] or "",
+                              next_step=last["next_step"])
+        return names.index(last["name"]), StepResult(last["status"], outcome, message)
 
     def run(self, steps: list[dict[str, Any]], iteration: int, iterator_value: Any) -> StepOutcome:
         execution = self.execution
@@ -517,10 +558,14 @@ class Nested(NestedSteps):
         if iterator_value is not None:
             parent["IteratorValue"] = variables.text(iterator_value)
         names = [str(s.get("name")) for s in steps]
-        index = 0
+        index, ended = 0, None
+        if self.resuming:
+            self.resuming = False
+            index, ended = self._resume_point(iteration, names)
         while 0 <= index < len(steps):
             definition = steps[index]
-            result = self.engine._run_step(execution, definition, parent)
+            result = ended if ended is not None else self.engine._run_step(execution, definition, parent)
+            ended = None
             if execution.live.cancelled.is_set():
                 return StepOutcome(status.CANCELLED)
             if result.status != status.SUCCESS:
@@ -549,6 +594,10 @@ def _cancel(live: Live) -> None:
         run.cancelled.set()
         with run.signalled:
             run.signalled.notify_all()
+
+
+def _parent_of(row: sqlite3.Row) -> dict[str, Any] | None:
+    return json.loads(row["parent_step"]) if row["parent_step"] else None
 
 
 def _critical(row: sqlite3.Row) -> bool:

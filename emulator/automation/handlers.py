@@ -5,12 +5,14 @@ GetExecutionPreview.
 StartAutomationExecution checks what SSM checks before answering (the runbook, its version, the parameters, the
 targets, the ClientToken), stores the execution with its steps Pending and hands it to the engine (engine.py),
 which runs it on a pool of threads; rate control (TargetParameterName with Targets or TargetMaps) is in
-rate_control.py. The in-process API (`start_execution`, `wait`) is what aws:executeAutomation uses.
+rate_control.py, and so are TargetLocations (one child per account and Region, in that account and Region of
+this emulator). The in-process API (`start_execution`, `wait`) is what aws:executeAutomation uses.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import uuid
 from dataclasses import replace
@@ -90,6 +92,11 @@ STEP_EXECUTION_NOT_FOUND = "Step execution {step} doesn't exist in the execution
 STEP_NOT_RUNNING = "Step execution {step} isn't running."
 PAYLOAD_NEEDS = "The {signal} signal needs {key} in its Payload."
 PREVIEW_NOT_FOUND = "Execution preview {id} doesn't exist."
+LOCATIONS_URL = "TargetLocationsURL is not supported by ssm-emulator (it reads S3): give TargetLocations."
+NOT_AN_ACCOUNT = ("{account} isn't an AWS account ID: organizational units need AWS Organizations, which "
+                  "ssm-emulator does not run; give 12-digit account IDs.")
+DEFAULT_EXECUTION_ROLE = "AWS-SystemsManager-AutomationExecutionRole"  # TargetLocation.ExecutionRoleName's default
+ACCOUNT_ID = re.compile(r"\d{12}")
 # StepPreviews: what a step may change. Actions that read or wait are NonMutating; actions that run user code or
 # arbitrary API calls are Undetermined.
 MUTATING = frozenset({"aws:runCommand", "aws:changeInstanceState", "aws:createImage", "aws:deleteImage",
@@ -160,7 +167,7 @@ class Automation:
                 return earlier["id"]
         document = self._runbook(ctx, req.DocumentName or "", req.DocumentVersion)
         declared = {p.name: p for p in document.parameters}
-        targeted = bool(req.Targets) or bool(req.TargetMaps)
+        targeted = bool(req.Targets) or bool(req.TargetMaps) or any(loc.Targets for loc in req.TargetLocations or [])
         target_name = req.TargetParameterName
         if targeted and target_name is None:
             raise InvalidAutomationExecutionParametersException(TARGETS_NEED_PARAMETER)
@@ -177,21 +184,40 @@ class Automation:
                 raise InvalidAutomationExecutionParametersException(MISSING_PARAMETER.format(name=p.name))
         kept = tuple(p for p in document.parameters if p.name not in skip or p.name in given)
         values = self._parameter_values(ctx, kept, given)
+        if req.TargetLocationsURL:
+            raise InvalidAutomationExecutionParametersException(LOCATIONS_URL)
         main_steps = list(document.content.get("mainSteps") or [])
         frozen = json.dumps({"mainSteps": main_steps, "outputs": document.content.get("outputs") or []})
         execution_id = str(uuid.uuid4())
         now = self.clock.time()
-        interactive = req.Mode == "Interactive" and not targeted
+        fans_out = targeted or bool(req.TargetLocations)
+        interactive = req.Mode == "Interactive" and not fans_out
         new = storage.NewExecution(
             id=execution_id, account=ctx.account_id, region=ctx.region, document_name=document.name,
             document_version=document.version, document=frozen, parameters=json.dumps(values),
             mode=req.Mode or "Auto", status=status.WAITING if interactive else status.PENDING, started_at=now,
-            executed_by=ctx.caller.arn, next_step=main_steps[0]["name"] if main_steps and not targeted else None,
+            executed_by=ctx.caller.arn, next_step=main_steps[0]["name"] if main_steps and not fans_out else None,
             parent_id=parent_id, client_token=req.ClientToken, request_hash=request_hash,
             alarm_configuration=json.dumps(req.AlarmConfiguration.model_dump(exclude_none=True))
             if req.AlarmConfiguration else None,
         )
-        if targeted:
+        if req.TargetLocations:
+            locations = self._locations(ctx, req, declared)
+            limits = next((loc for loc in req.TargetLocations
+                           if loc.TargetLocationMaxConcurrency or loc.TargetLocationMaxErrors), None)
+            concurrency, errors, concurrency_limit, error_limit = rate_control.limits(
+                limits.TargetLocationMaxConcurrency if limits else None,
+                limits.TargetLocationMaxErrors if limits else None, len(locations))
+            new = replace(
+                new, status=status.IN_PROGRESS, automation_type="CrossAccount", target_parameter_name=target_name,
+                target_locations=json.dumps([loc.model_dump(exclude_none=True) for loc in req.TargetLocations]),
+                targets=json.dumps([{"Key": t.Key, "Values": list(t.Values or [])} for t in req.Targets])
+                if req.Targets else None,
+                target_maps=json.dumps(req.TargetMaps) if req.TargetMaps else None,
+                resolved_targets=json.dumps(locations), max_concurrency=concurrency, max_errors=errors,
+                concurrency_limit=concurrency_limit, error_limit=error_limit,
+            )
+        elif targeted:
             assert target_name is not None
             resolved = self._resolve_targets(ctx, req, declared)
             concurrency, errors, concurrency_limit, error_limit = rate_control.limits(
@@ -205,13 +231,13 @@ class Automation:
                 concurrency_limit=concurrency_limit, error_limit=error_limit,
             )
         with self.db.write() as conn:
-            seq = storage.create(conn, new, [] if targeted else main_steps)
+            seq = storage.create(conn, new, [] if fans_out else main_steps)
             if interactive:
                 storage.update_execution(conn, seq, awaiting_start=1, current_step=new.next_step)
             if req.Tags:
                 tag_store.put_tags(conn, ctx.account_id, ctx.region, RESOURCE_TYPE, execution_id,
                                    [(t.Key, t.Value) for t in req.Tags])
-        if targeted:
+        if fans_out:
             self.rate.kick(seq)
         elif not interactive:
             self.engine.submit(seq)
@@ -272,6 +298,44 @@ class Automation:
                                                  error=InvalidAutomationExecutionParametersException)}
                 for value in found]
 
+    def _locations(self, ctx: RequestContext, req: StartAutomationExecutionRequest,
+                   declared: dict[str, Any]) -> list[dict[str, Any]]:
+        """TargetLocations as rate-control targets: one per account and Region (each once, in the order given),
+        run by the location's ExecutionRoleName; with Targets, each fans out over the targets it finds in its
+        own account and Region (TargetLocation.Targets, when given, instead of the request's)."""
+        out: list[dict[str, Any]] = []
+        seen: set[tuple[str, str]] = set()
+        for location in req.TargetLocations or []:
+            excluded = set(location.ExcludeAccounts or [])
+            role = location.ExecutionRoleName or DEFAULT_EXECUTION_ROLE
+            here_req = req if not location.Targets else req.model_copy(update={
+                "Targets": location.Targets, "MaxConcurrency": location.TargetsMaxConcurrency or req.MaxConcurrency,
+                "MaxErrors": location.TargetsMaxErrors or req.MaxErrors})
+            for account in location.Accounts or [ctx.account_id]:
+                if not ACCOUNT_ID.fullmatch(account):
+                    raise InvalidAutomationExecutionParametersException(NOT_AN_ACCOUNT.format(account=account))
+                for region in location.Regions or [ctx.region]:
+                    if account in excluded or (account, region) in seen:
+                        continue
+                    seen.add((account, region))
+                    item: dict[str, Any] = {"value": f"{account}:{region}", "account": account, "region": region,
+                                            "parameters": {},
+                                            "executed_by": f"arn:aws:iam::{account}:role/{role}"}
+                    if here_req.Targets or here_req.TargetMaps:
+                        resolved = self._resolve_targets(_context(account, region, ctx.caller.arn), here_req,
+                                                         declared)
+                        concurrency, errors, concurrency_limit, error_limit = rate_control.limits(
+                            here_req.MaxConcurrency, here_req.MaxErrors, len(resolved))
+                        item["fan_out"] = {
+                            "resolved_targets": json.dumps(resolved), "max_concurrency": concurrency,
+                            "max_errors": errors, "concurrency_limit": concurrency_limit, "error_limit": error_limit,
+                            "targets": json.dumps([{"Key": t.Key, "Values": list(t.Values or [])}
+                                                   for t in here_req.Targets]) if here_req.Targets else None,
+                            "target_maps": json.dumps(here_req.TargetMaps) if here_req.TargetMaps else None,
+                        }
+                    out.append(item)
+        return out
+
     def wait(self, execution_id: str, cancelled: threading.Event, poll: float = 0.2) -> dict[str, Any] | None:
         """Block until the execution ends (or `cancelled` is set); its row as a dict (None: it vanished)."""
         while True:
@@ -296,9 +360,9 @@ class Automation:
                 storage.update_execution(conn, row["seq"], cancel_requested=1, stop_type=stop_type,
                                          status=status.CANCELLING, awaiting_start=0)
                 kids = [k for k in storage.children(conn, execution_id) if not k["done"]]
-        for kid in kids:
+        for kid in kids:  # a TargetLocations child runs in its own account and Region
             try:
-                self.stop_execution(ctx, kid["id"], stop_type)
+                self.stop_execution(_context(kid["account"], kid["region"], ctx.caller.arn), kid["id"], stop_type)
             except InvalidAutomationStatusUpdateException:
                 pass
         if row["resolved_targets"] is not None:

@@ -10,6 +10,12 @@ uses 10 and 0 (AWS does not document Automation's defaults).
 
 The parent is InProgress while children run; it ends Success when every target got a child and no more failed
 than MaxErrors allows, Failed otherwise, Cancelled when stopped. Children not started never exist.
+
+TargetLocations (multi-account and multi-Region) use the same machinery: the parent (AutomationType
+CrossAccount) has one target per account and Region, TargetLocationMaxConcurrency/MaxErrors its limits, and each
+child runs in its own account and Region of this emulator (which keeps every account+Region apart, as AWS does).
+A child whose parent also had Targets is itself a rate-control parent, its targets resolved in its own account and
+Region.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from emulator.automation import status, storage
@@ -44,7 +51,7 @@ class RateControl:
 
     def kick(self, parent_seq: int) -> None:
         """Start the children rate control allows now; end the parent when it is done."""
-        started: list[int] = []
+        started: list[tuple[int, bool]] = []
         ended: tuple[str, str | None] | None = None
         with self.engine.lock:
             with self.db.write() as conn:
@@ -75,8 +82,11 @@ class RateControl:
                                                 f"({parent['max_errors']}) allows.")
                     else:
                         ended = (status.SUCCESS, None)
-        for seq in started:
-            self.engine.submit(seq)
+        for seq, fans_out in started:
+            if fans_out:
+                self.kick(seq)
+            else:
+                self.engine.submit(seq)
         if ended is not None:
             self.engine.finish(parent_seq, *ended)
 
@@ -95,16 +105,23 @@ class RateControl:
         for seq in parents:
             (each or self.kick)(seq)
 
-    def _child(self, conn: sqlite3.Connection, parent: sqlite3.Row, item: dict[str, Any]) -> int:
+    def _child(self, conn: sqlite3.Connection, parent: sqlite3.Row, item: dict[str, Any]) -> tuple[int, bool]:
+        """A child for one target (its seq), and whether it is a rate-control parent itself (a location's child
+        that fans out over the location's targets)."""
         document = json.loads(parent["document"])
         main_steps = document.get("mainSteps", [])
         parameters = {**json.loads(parent["parameters"]), **item["parameters"]}
+        fan_out = item.get("fan_out")
         new = storage.NewExecution(
-            id=str(uuid.uuid4()), account=parent["account"], region=parent["region"],
+            id=str(uuid.uuid4()), account=item.get("account", parent["account"]),
+            region=item.get("region", parent["region"]),
             document_name=parent["document_name"], document_version=parent["document_version"],
             document=parent["document"], parameters=json.dumps(parameters), mode="Auto", status=status.PENDING,
-            started_at=self.clock.time(), executed_by=parent["executed_by"],
-            next_step=main_steps[0]["name"] if main_steps else None, parent_id=parent["id"],
-            target=item["value"], target_parameter_name=parent["target_parameter_name"],
+            started_at=self.clock.time(), executed_by=item.get("executed_by", parent["executed_by"]),
+            next_step=main_steps[0]["name"] if main_steps and not fan_out else None, parent_id=parent["id"],
+            target=None if "account" in item else item["value"],
+            target_parameter_name=parent["target_parameter_name"],
         )
-        return storage.create(conn, new, main_steps)
+        if fan_out:
+            new = replace(new, status=status.IN_PROGRESS, **fan_out)
+        return storage.create(conn, new, [] if fan_out else main_steps), bool(fan_out)

@@ -1,25 +1,33 @@
 """Rows to the API's shapes: AutomationExecution, AutomationExecutionMetadata, StepExecution.
 
-Parameters and Outputs are maps of lists of strings, as the API carries them. The execution's Outputs are the
+Parameters and Outputs are maps of lists of strings, as the API carries them, within the limits the model
+states for them (AutomationParameterMap: 200 entries, 50 values an entry, 512 characters a value; a longer value,
+such as a command's Output, is cut there). The execution's Outputs are the
 ones the runbook's `outputs` declares ("step.Output"); one whose step has not succeeded shows AWS's placeholder
 text. A StepExecution's Inputs are its resolved inputs, each as JSON text (AWS shows them so).
+
+A multi-account/multi-Region parent (AutomationType CrossAccount) echoes its TargetLocations; its StepExecutions
+are its children, one per account and Region (Action aws:executeAutomation, StepName "<account>:<region>", the
+child's ExecutionId in Outputs, TargetLocation the one account and Region), and ProgressCounters count them.
 """
 from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
+from typing import Any, get_args
 
 from api_models.automation import (
     AutomationExecution,
     AutomationExecutionMetadata,
     FailureDetails,
     ParentStepDetails,
+    ProgressCounters,
     ResolvedTargets,
     StepExecution,
     TargetsSummary,
 )
-from api_models.shared import AlarmConfiguration, Target
+from api_models._runtime import Member, _unwrap
+from api_models.shared import AlarmConfiguration, Target, TargetLocation
 from emulator.automation import status
 from emulator.automation.variables import as_strings
 from emulator.automation.variables import flag as _flag
@@ -27,6 +35,20 @@ from emulator.automation.variables import integer as _int
 from emulator.clock import timestamp
 
 NO_OUTPUT = "No output available yet because the step is not successfully executed"
+
+
+def _parameter_map_limits() -> tuple[int, int, int]:
+    """AutomationParameterMap's limits as the model states them: entries, values an entry, characters a value."""
+    field = StepExecution.model_fields["Outputs"]
+    whole = next(m for m in field.metadata if isinstance(m, Member))
+    mapping, _ = _unwrap(field.annotation)
+    values, entry = _unwrap(get_args(mapping)[1])
+    _, value = _unwrap(get_args(values)[0])
+    assert entry is not None and value is not None
+    return int(whole.max or 0), int(entry.max or 0), int(value.max or 0)
+
+
+MAX_ENTRIES, MAX_VALUES, MAX_CHARACTERS = _parameter_map_limits()
 
 
 def _ts(value: float | None) -> Any:
@@ -40,7 +62,12 @@ def _targets(row: sqlite3.Row) -> list[Target] | None:
 
 
 def _strings_map(values: dict[str, Any]) -> dict[str, list[str]]:
-    return {name: as_strings(value) for name, value in values.items()}
+    return _limited({name: as_strings(value) for name, value in values.items()})
+
+
+def _limited(values: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {name: [v[:MAX_CHARACTERS] for v in strings[:MAX_VALUES]]
+            for name, strings in list(values.items())[:MAX_ENTRIES]}
 
 
 def outputs(row: sqlite3.Row) -> dict[str, list[str]] | None:
@@ -48,7 +75,8 @@ def outputs(row: sqlite3.Row) -> dict[str, list[str]] | None:
     produced = json.loads(row["outputs"])
     if not declared:
         return None
-    return {str(name): as_strings(produced[name]) if name in produced else [NO_OUTPUT] for name in declared}
+    return _limited({str(name): as_strings(produced[name]) if name in produced else [NO_OUTPUT]
+                     for name in declared})
 
 
 def _resolved(row: sqlite3.Row) -> ResolvedTargets | None:
@@ -59,6 +87,7 @@ def _resolved(row: sqlite3.Row) -> ResolvedTargets | None:
 
 
 def _common(row: sqlite3.Row) -> dict[str, Any]:
+    cross_account = row["target_locations"] is not None
     return {
         "AutomationExecutionId": row["id"],
         "DocumentName": row["document_name"],
@@ -76,9 +105,9 @@ def _common(row: sqlite3.Row) -> dict[str, Any]:
         "TargetParameterName": row["target_parameter_name"],
         "Targets": _targets(row),
         "TargetMaps": json.loads(row["target_maps"]) if row["target_maps"] else None,
-        "ResolvedTargets": _resolved(row),
-        "MaxConcurrency": row["max_concurrency"],
-        "MaxErrors": row["max_errors"],
+        "ResolvedTargets": None if cross_account else _resolved(row),
+        "MaxConcurrency": None if cross_account else row["max_concurrency"],
+        "MaxErrors": None if cross_account else row["max_errors"],
         "Target": row["target"],
         "AlarmConfiguration": (AlarmConfiguration.model_validate(json.loads(row["alarm_configuration"]))
                                if row["alarm_configuration"] else None),
@@ -90,6 +119,8 @@ def metadata(row: sqlite3.Row) -> AutomationExecutionMetadata:
 
 
 def execution(row: sqlite3.Row, steps: list[sqlite3.Row], children: list[sqlite3.Row] | None) -> AutomationExecution:
+    if row["target_locations"] is not None:
+        return _cross_account(row, children or [])
     summary = None
     if row["resolved_targets"] is not None:
         kids = children or []
@@ -106,6 +137,43 @@ def execution(row: sqlite3.Row, steps: list[sqlite3.Row], children: list[sqlite3
         StepExecutionsTruncated=False,
         Parameters=_strings_map(json.loads(row["parameters"])) or None,
         TargetsSummary=summary,
+    )
+
+
+def _cross_account(row: sqlite3.Row, children: list[sqlite3.Row]) -> AutomationExecution:
+    roles = {item["account"] + ":" + item["region"]: item["executed_by"].rsplit("/", 1)[-1]
+             for item in json.loads(row["resolved_targets"] or "[]")}
+    steps = [location_step(k, roles.get(f"{k['account']}:{k['region']}")) for k in children]
+    counted = [k["status"] for k in children if k["done"]]
+    return AutomationExecution.model_construct(
+        **_common(row),
+        StepExecutions=steps,
+        StepExecutionsTruncated=False,
+        Parameters=_strings_map(json.loads(row["parameters"])) or None,
+        TargetLocations=[TargetLocation.model_validate(loc) for loc in json.loads(row["target_locations"])],
+        ProgressCounters=ProgressCounters.model_construct(
+            TotalSteps=len(json.loads(row["resolved_targets"] or "[]")),
+            SuccessSteps=counted.count(status.SUCCESS), FailedSteps=counted.count(status.FAILED),
+            CancelledSteps=counted.count(status.CANCELLED), TimedOutSteps=counted.count(status.TIMED_OUT)),
+    )
+
+
+def location_step(child: sqlite3.Row, role: str | None) -> StepExecution:
+    """A CrossAccount parent's step for one account and Region: the child execution running there."""
+    return StepExecution.model_construct(
+        StepName=f"{child['account']}:{child['region']}",
+        Action="aws:executeAutomation",
+        OnFailure="Abort",
+        MaxAttempts=1,
+        ExecutionStartTime=_ts(child["started_at"]),
+        ExecutionEndTime=_ts(child["ended_at"]),
+        StepStatus=child["status"],
+        Outputs={"ExecutionId": [child["id"]], "Status": [child["status"]]},
+        FailureMessage=child["failure_message"],
+        StepExecutionId=child["id"],
+        IsCritical=True,
+        TargetLocation=TargetLocation.model_construct(Accounts=[child["account"]], Regions=[child["region"]],
+                                                      ExecutionRoleName=role),
     )
 
 

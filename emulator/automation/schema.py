@@ -8,6 +8,7 @@
   (Pending), a step run again (a jump back, a loop's steps) gets a row of its own. `signals` keeps the
   SendAutomationSignal payloads the step received (approvals survive a restart).
 - au_preview: StartExecutionPreview's answers.
+- (2) au_execution.target_locations: a multi-account/multi-Region parent's TargetLocations, as given (JSON).
 
 `seq` orders executions (newest first in listings) and is what step rows point at.
 """
@@ -101,5 +102,6 @@ MIGRATIONS = [
             preview TEXT                        -- JSON AutomationExecutionPreview
         ) WITHOUT ROWID;
         """,
-    )
+    ),
+    Migration(2, "ALTER TABLE au_execution ADD COLUMN target_locations TEXT;"),
 ]

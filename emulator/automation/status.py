@@ -8,8 +8,9 @@ runs). A step: Pending â†’ InProgress (Waiting for aws:approve and aws:pause) â†
 Cancelled. A rate-control parent is InProgress while its children run.
 
 PendingApproval, Approved, Rejected, Scheduled, RunbookInProgress, the ChangeCalendarOverride ones and
-CompletedWithSuccess/Failure belong to Change Manager's change requests and multi-account executions, which
-this engine does not start; Exited is not used either.
+CompletedWithSuccess/Failure belong to Change Manager's change requests, which this engine does not start; a
+multi-account/multi-Region parent (TargetLocations) ends Success, Failed or Cancelled as a rate-control parent
+does; Exited is not used either.
 """
 from __future__ import annotations
 
@@ -35,9 +36,11 @@ ALL = (
 
 # Actions whose step waits for a person: the step and the execution are Waiting meanwhile.
 WAITING_ACTIONS = frozenset({"aws:approve", "aws:pause"})
-# Actions that simply go on waiting after an emulator restart (their state is the step's start time and the
-# signals it received, both stored); any other step that was running fails (see engine.recover).
-RESUMABLE_ACTIONS = frozenset({"aws:approve", "aws:pause", "aws:sleep"})
+# Actions taken up again after an emulator restart: the waits (their state is the step's start time and the
+# signals it received, both stored), aws:executeAutomation (its child goes on running; the step finds it again
+# by the ClientToken it started it with) and aws:loop (at the iteration it was in). Any other step that was
+# running fails (see engine.recover).
+RESUMABLE_ACTIONS = frozenset({"aws:approve", "aws:pause", "aws:sleep", "aws:executeAutomation", "aws:loop"})
 
 
 def is_terminal(status: str) -> bool:

@@ -50,6 +50,8 @@ class NewExecution:
     client_token: str | None = None
     request_hash: str | None = None
     alarm_configuration: str | None = None
+    automation_type: str = "Local"
+    target_locations: str | None = None
 
 
 # --- executions --------------------------------------------------------------------------------------------
@@ -102,7 +104,7 @@ def by_token(conn: sqlite3.Connection, account: str, region: str, token: str) ->
 
 def children(conn: sqlite3.Connection, parent_id: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT seq, id, status, done, target FROM au_execution WHERE parent_id = ? ORDER BY seq", (parent_id,)
+        "SELECT * FROM au_execution WHERE parent_id = ? ORDER BY seq", (parent_id,)
     ).fetchall()
 
 
@@ -173,13 +175,23 @@ def step(conn: sqlite3.Connection, seq: int, position: int) -> sqlite3.Row | Non
     return conn.execute("SELECT * FROM au_step WHERE execution_seq = ? AND position = ?", (seq, position)).fetchone()
 
 
-def running_step(conn: sqlite3.Connection, seq: int) -> sqlite3.Row | None:
-    """The step the execution is running (or waiting in), if any."""
+def running_step(conn: sqlite3.Connection, seq: int, top_level: bool = False) -> sqlite3.Row | None:
+    """The step the execution is running (or waiting in), if any: the innermost (a loop's step inside its
+    aws:loop), or with `top_level` the mainStep."""
     return conn.execute(
         "SELECT * FROM au_step WHERE execution_seq = ? AND status IN ('InProgress', 'Waiting')"
-        " ORDER BY position DESC LIMIT 1",
+        + (" AND parent_step IS NULL" if top_level else "") + " ORDER BY position DESC LIMIT 1",
         (seq,),
     ).fetchone()
+
+
+def loop_steps(conn: sqlite3.Connection, seq: int, loop_step_id: str) -> list[sqlite3.Row]:
+    """The step executions an aws:loop step ran (its ParentStepDetails name it), in order."""
+    return conn.execute(
+        "SELECT * FROM au_step WHERE execution_seq = ? AND json_extract(parent_step, '$.StepExecutionId') = ?"
+        " ORDER BY position",
+        (seq, loop_step_id),
+    ).fetchall()
 
 
 def step_by_id(conn: sqlite3.Connection, seq: int, step_id: str) -> sqlite3.Row | None:

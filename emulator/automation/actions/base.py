@@ -67,6 +67,8 @@ class StepRun:
     # For actions that run steps of their own (aws:loop): the engine's way to run them and to resolve {{ }}
     # placeholders later than at the step's start (a LoopCondition reads the outputs of the loop's steps).
     nested: NestedSteps | None = None
+    # The step execution's ID (StepExecutionId), the same across retries and emulator restarts.
+    step_execution_id: str = ""
 
     def remaining(self, now: float | None = None) -> float | None:
         """Seconds left before the deadline (None: no deadline)."""
@@ -90,6 +92,10 @@ class NestedSteps:
     def resolve(self, value: Any) -> Any:
         """`value` with its {{ }} placeholders filled in from the execution's current state."""
         raise NotImplementedError
+
+    def resumed_iteration(self) -> int:
+        """The iteration (1-based) the loop was in when an emulator restart interrupted it; 0: start afresh."""
+        return 0
 
     def run(self, steps: list[dict[str, Any]], iteration: int, iterator_value: Any) -> StepOutcome:
         """Run `steps` (step definitions, as in mainSteps) once, as iteration `iteration` (1-based) of the

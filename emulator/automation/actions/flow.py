@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -216,7 +217,8 @@ def loop(run: StepRun) -> StepOutcome:
         return failed(f"Step {run.step_name}: its inputs can't be resolved ({e}).", INVOCATION)
     if iterators is not None and not isinstance(iterators, list):
         iterators = [iterators]
-    iteration, value = 0, None
+    # After an emulator restart the loop goes on in the iteration it was in (the engine resumes its steps).
+    iteration, value = max(0, nested.resumed_iteration() - 1), None
     while iteration < maximum:
         if iterators is not None:
             if iteration >= len(iterators):
@@ -240,6 +242,7 @@ def loop(run: StepRun) -> StepOutcome:
 
 
 # --- aws:executeAutomation -------------------------------------------------------------------------------------
+CHILD_TOKENS = uuid.UUID("5b0f3c1e-7d2a-4f43-9a51-0c6e2d8b7a11")  # namespace of children's ClientTokens
 EXECUTE_INPUTS = ("DocumentName", "DocumentVersion", "TargetParameterName", "Targets", "TargetMaps",
                   "MaxConcurrency", "MaxErrors")
 
@@ -258,6 +261,10 @@ def execute_automation(run: StepRun) -> StepOutcome:
             return failed("RuntimeParameters must be a map of parameter names to values.", INVOCATION)
     request["Parameters"] = {k: [text(i) for i in v] if isinstance(v, list) else [text(v)]
                              for k, v in runtime.items()} or None
+    # One child per attempt: after an emulator restart the same token answers the child started before, which
+    # went on running, and the step waits for it again.
+    if run.step_execution_id:
+        request["ClientToken"] = str(uuid.uuid5(CHILD_TOKENS, f"{run.step_execution_id}/{run.attempt}"))
     ctx = run.context()
     try:
         child_id = automation.start_execution(
