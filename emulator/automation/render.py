@@ -19,7 +19,7 @@ from api_models.automation import (
     StepExecution,
     TargetsSummary,
 )
-from api_models.shared import AlarmConfiguration, Target
+from api_models.shared import AlarmConfiguration, Runbook, Target
 from emulator.automation import status
 from emulator.automation.variables import as_strings
 from emulator.automation.variables import flag as _flag
@@ -58,8 +58,22 @@ def _resolved(row: sqlite3.Row) -> ResolvedTargets | None:
     return ResolvedTargets.model_construct(ParameterValues=values[:100], Truncated=len(values) > 100)
 
 
+def _change_request(row: sqlite3.Row) -> dict[str, Any]:
+    """A change request's own fields (AutomationSubtype ChangeRequest; emulator/change_manager/)."""
+    if row["change_request"] is None:
+        return {}
+    request = json.loads(row["change_request"])
+    return {
+        "AutomationSubtype": row["automation_subtype"],
+        "ChangeRequestName": request.get("ChangeRequestName"),
+        "ScheduledTime": _ts(request.get("ScheduledTime")),
+        "Runbooks": [Runbook.model_validate(r) for r in request.get("Runbooks", [])] or None,
+    }
+
+
 def _common(row: sqlite3.Row) -> dict[str, Any]:
     return {
+        **_change_request(row),
         "AutomationExecutionId": row["id"],
         "DocumentName": row["document_name"],
         "DocumentVersion": row["document_version"],

@@ -8,8 +8,8 @@ runs). A step: Pending â†’ InProgress (Waiting for aws:approve and aws:pause) â†
 Cancelled. A rate-control parent is InProgress while its children run.
 
 PendingApproval, Approved, Rejected, Scheduled, RunbookInProgress, the ChangeCalendarOverride ones and
-CompletedWithSuccess/Failure belong to Change Manager's change requests and multi-account executions, which
-this engine does not start; Exited is not used either.
+CompletedWithSuccess/Failure belong to Change Manager's change requests, which Change Manager drives rather than
+this engine (emulator/change_manager/flow.py); Exited is not used.
 """
 from __future__ import annotations
 
