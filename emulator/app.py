@@ -29,6 +29,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.automation import Automation
     from emulator.automation.actions import AutomationServices
     from emulator.change_calendar import ChangeCalendars
+    from emulator.change_manager import ChangeManager
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
@@ -54,9 +55,10 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
             run_command=run_command, operations=operations,
         ),
     )
+    change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, change_calendars, automation,
+        session_manager, change_calendars, automation, change_manager,
     ]
 
 

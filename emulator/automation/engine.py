@@ -235,6 +235,8 @@ class Engine:
             row = storage.by_seq(conn, seq)
             if row is None or row["done"] or row["resolved_targets"] is not None:
                 return
+            if row["automation_subtype"] is not None and not row["cancel_requested"]:
+                return  # a change request: Change Manager drives it (emulator/change_manager/); a stop ends here
             if row["status"] == status.PENDING:
                 storage.update_execution(conn, seq, status=status.IN_PROGRESS)
         execution = self._load(row, live)

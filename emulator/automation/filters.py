@@ -1,9 +1,9 @@
 """DescribeAutomationExecutions' and DescribeAutomationStepExecutions' filters as SQL conditions.
 
 Every filter must hold; the values of one filter are alternatives. StartTimeBefore/StartTimeAfter take ISO 8601
-times (e.g. 2024-01-02T03:04:05Z); a value that is not one is InvalidFilterValue. Filters on what an offline
-emulator never creates (TargetResourceGroup, OpsItemId, AutomationSubtype ChangeRequest/AccessRequest) match
-nothing.
+times (e.g. 2024-01-02T03:04:05Z); a value that is not one is InvalidFilterValue. AutomationSubtype
+ChangeRequest finds Change Manager's change requests. Filters on what an offline emulator never creates
+(TargetResourceGroup, OpsItemId, AutomationSubtype AccessRequest) match nothing.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ EXECUTION_COLUMNS = {
     "ParentExecutionId": "e.parent_id",
     "CurrentAction": "e.current_action",
     "AutomationType": "e.automation_type",
+    "AutomationSubtype": "e.automation_subtype",
 }
 STEP_COLUMNS = {
     "StepExecutionStatus": "s.status",
@@ -30,7 +31,7 @@ STEP_COLUMNS = {
     "ParentStepIteration": "CAST(json_extract(s.parent_step, '$.Iteration') AS TEXT)",
     "ParentStepIteratorValue": "json_extract(s.parent_step, '$.IteratorValue')",
 }
-NEVER = ("TargetResourceGroup", "OpsItemId", "AutomationSubtype")
+NEVER = ("TargetResourceGroup", "OpsItemId")
 
 
 def executions(filters: Sequence[Any] | None) -> tuple[list[str], list[object]]:

@@ -18,6 +18,8 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from api_models.automation import (
     AutomationExecutionPreview,
     DescribeAutomationExecutionsRequest,
@@ -157,35 +159,14 @@ class Automation:
     def start_execution(self, ctx: RequestContext, req: StartAutomationExecutionRequest,
                         parent_id: str | None = None) -> str:
         """Check and store an execution, and start it; its ID (the in-process API aws:executeAutomation uses)."""
-        request_hash = _hash(req)
-        if req.ClientToken is not None:
-            with self.db.read() as conn:
-                earlier = storage.by_token(conn, ctx.account_id, ctx.region, req.ClientToken)
-            if earlier is not None:
-                if earlier["request_hash"] != request_hash:
-                    raise IdempotentParameterMismatch(TOKEN_MISMATCH.format(token=req.ClientToken))
-                return earlier["id"]
-        document = self._runbook(ctx, req.DocumentName or "", req.DocumentVersion)
+        fingerprint = request_hash(req)
+        earlier = self.earlier_execution(ctx, req.ClientToken, fingerprint)
+        if earlier is not None:
+            return earlier
+        document, values = self.checked_request(ctx, req)
         declared = {p.name: p for p in document.parameters}
         targeted = bool(req.Targets) or bool(req.TargetMaps) or any(loc.Targets for loc in req.TargetLocations or [])
         target_name = req.TargetParameterName
-        if targeted and target_name is None:
-            raise InvalidAutomationExecutionParametersException(TARGETS_NEED_PARAMETER)
-        if target_name is not None and target_name not in declared:
-            raise InvalidAutomationExecutionParametersException(TARGET_PARAMETER_UNKNOWN.format(name=target_name))
-        if req.Targets and req.TargetMaps:
-            raise InvalidAutomationExecutionParametersException(TARGETS_AND_MAPS)
-        given = dict(req.Parameters or {})
-        skip = {target_name} if targeted else set()
-        if req.TargetMaps:
-            skip |= {name for target_map in req.TargetMaps for name in target_map}
-        for p in document.parameters:
-            if p.required and p.name not in given and p.name not in skip:
-                raise InvalidAutomationExecutionParametersException(MISSING_PARAMETER.format(name=p.name))
-        kept = tuple(p for p in document.parameters if p.name not in skip or p.name in given)
-        values = self._parameter_values(ctx, kept, given)
-        if req.TargetLocationsURL:
-            raise InvalidAutomationExecutionParametersException(LOCATIONS_URL)
         main_steps = list(document.content.get("mainSteps") or [])
         frozen = json.dumps({"mainSteps": main_steps, "outputs": document.content.get("outputs") or []})
         execution_id = str(uuid.uuid4())
@@ -197,7 +178,7 @@ class Automation:
             document_version=document.version, document=frozen, parameters=json.dumps(values),
             mode=req.Mode or "Auto", status=status.WAITING if interactive else status.PENDING, started_at=now,
             executed_by=ctx.caller.arn, next_step=main_steps[0]["name"] if main_steps and not fans_out else None,
-            parent_id=parent_id, client_token=req.ClientToken, request_hash=request_hash,
+            parent_id=parent_id, client_token=req.ClientToken, request_hash=fingerprint,
             alarm_configuration=json.dumps(req.AlarmConfiguration.model_dump(exclude_none=True))
             if req.AlarmConfiguration else None,
         )
@@ -243,7 +224,54 @@ class Automation:
             self.engine.submit(seq)
         return execution_id
 
-    def _runbook(self, ctx: RequestContext, name: str, version: str | None) -> ResolvedDocument:
+    def earlier_execution(self, ctx: RequestContext, token: str | None, fingerprint: str) -> str | None:
+        """The execution a ClientToken started before (None: none); IdempotentParameterMismatch when that
+        request differed (`fingerprint`: request_hash of this one)."""
+        if token is None:
+            return None
+        with self.db.read() as conn:
+            earlier = storage.by_token(conn, ctx.account_id, ctx.region, token)
+        if earlier is None:
+            return None
+        if earlier["request_hash"] != fingerprint:
+            raise IdempotentParameterMismatch(TOKEN_MISMATCH.format(token=token))
+        return earlier["id"]
+
+    def checked_request(self, ctx: RequestContext, req: StartAutomationExecutionRequest,
+                        ) -> tuple[ResolvedDocument, dict[str, Any]]:
+        """The runbook a request names and its typed parameter values, checked as StartAutomationExecution
+        checks them (Change Manager checks a change request's runbooks with it before storing the request)."""
+        document = self.automation_document(ctx, req.DocumentName or "", req.DocumentVersion)
+        declared = {p.name: p for p in document.parameters}
+        targeted = bool(req.Targets) or bool(req.TargetMaps) or any(loc.Targets for loc in req.TargetLocations or [])
+        target_name = req.TargetParameterName
+        if req.TargetLocationsURL:
+            raise InvalidAutomationExecutionParametersException(LOCATIONS_URL)
+        if targeted and target_name is None:
+            raise InvalidAutomationExecutionParametersException(TARGETS_NEED_PARAMETER)
+        if target_name is not None and target_name not in declared:
+            raise InvalidAutomationExecutionParametersException(TARGET_PARAMETER_UNKNOWN.format(name=target_name))
+        if req.Targets and req.TargetMaps:
+            raise InvalidAutomationExecutionParametersException(TARGETS_AND_MAPS)
+        return document, self.checked_parameters(ctx, document, dict(req.Parameters or {}), req.TargetMaps,
+                                                 target_name if targeted else None)
+
+    def checked_parameters(self, ctx: RequestContext, document: ResolvedDocument, given: dict[str, Any],
+                           target_maps: list[dict[str, Any]] | None = None,
+                           target_name: str | None = None) -> dict[str, Any]:
+        """A document's parameter values from those given: required ones present, types and constraints
+        checked, defaults filled and resolved (InvalidAutomationExecutionParametersException otherwise).
+        Parameters a target or a target map provides may be left out."""
+        skip = {target_name} if target_name is not None else set()
+        if target_maps:
+            skip |= {name for target_map in target_maps for name in target_map}
+        for p in document.parameters:
+            if p.required and p.name not in given and p.name not in skip:
+                raise InvalidAutomationExecutionParametersException(MISSING_PARAMETER.format(name=p.name))
+        kept = tuple(p for p in document.parameters if p.name not in skip or p.name in given)
+        return self._parameter_values(ctx, kept, given)
+
+    def automation_document(self, ctx: RequestContext, name: str, version: str | None) -> ResolvedDocument:
         try:
             document = self.documents.resolve(ctx, name, version)
         except InvalidDocument:
@@ -497,7 +525,7 @@ class Automation:
     ) -> StartExecutionPreviewResponse:
         """The preview is worked out at once: the runbook's steps by kind and the targets the execution would
         have (managed nodes resolve against this emulator's instances)."""
-        document = self._runbook(ctx, req.DocumentName or "", req.DocumentVersion)
+        document = self.automation_document(ctx, req.DocumentName or "", req.DocumentVersion)
         inputs = req.ExecutionInputs.Automation if req.ExecutionInputs is not None else None
         kinds = {"Mutating": 0, "NonMutating": 0, "Undetermined": 0}
         for step in document.content.get("mainSteps") or []:
@@ -548,7 +576,8 @@ def _payload_value(payload: dict[str, list[str]], key: str, signal: str) -> str:
     return values[0]
 
 
-def _hash(req: StartAutomationExecutionRequest) -> str:
+def request_hash(req: BaseModel) -> str:
+    """A request's fingerprint for ClientToken idempotency (the token itself left out)."""
     shown = req.model_dump(exclude_none=True, exclude={"ClientToken"})
     return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -27,7 +27,7 @@ from api_models.automation import (
     TargetsSummary,
 )
 from api_models._runtime import Member, _unwrap
-from api_models.shared import AlarmConfiguration, Target, TargetLocation
+from api_models.shared import AlarmConfiguration, Runbook, Target, TargetLocation
 from emulator.automation import status
 from emulator.automation.variables import as_strings
 from emulator.automation.variables import flag as _flag
@@ -86,9 +86,23 @@ def _resolved(row: sqlite3.Row) -> ResolvedTargets | None:
     return ResolvedTargets.model_construct(ParameterValues=values[:100], Truncated=len(values) > 100)
 
 
+def _change_request(row: sqlite3.Row) -> dict[str, Any]:
+    """A change request's own fields (AutomationSubtype ChangeRequest; emulator/change_manager/)."""
+    if row["change_request"] is None:
+        return {}
+    request = json.loads(row["change_request"])
+    return {
+        "AutomationSubtype": row["automation_subtype"],
+        "ChangeRequestName": request.get("ChangeRequestName"),
+        "ScheduledTime": _ts(request.get("ScheduledTime")),
+        "Runbooks": [Runbook.model_validate(r) for r in request.get("Runbooks", [])] or None,
+    }
+
+
 def _common(row: sqlite3.Row) -> dict[str, Any]:
     cross_account = row["target_locations"] is not None
     return {
+        **_change_request(row),
         "AutomationExecutionId": row["id"],
         "DocumentName": row["document_name"],
         "DocumentVersion": row["document_version"],

@@ -11,6 +11,10 @@
 - (2) au_execution.target_locations: a multi-account/multi-Region parent's TargetLocations, as given (JSON).
 
 `seq` orders executions (newest first in listings) and is what step rows point at.
+
+(3) Change Manager's change requests are executions too (`automation_subtype` 'ChangeRequest'); what
+the request asked for and how far it got (runbooks, scheduled times, the runbook executions started) is the JSON
+`change_request` (emulator/change_manager/).
 """
 from __future__ import annotations
 
@@ -104,4 +108,13 @@ MIGRATIONS = [
         """,
     ),
     Migration(2, "ALTER TABLE au_execution ADD COLUMN target_locations TEXT;"),
+    Migration(
+        3,
+        """
+        ALTER TABLE au_execution ADD COLUMN automation_subtype TEXT;
+        ALTER TABLE au_execution ADD COLUMN change_request TEXT;
+        CREATE INDEX au_execution_subtype ON au_execution (automation_subtype, seq)
+            WHERE automation_subtype IS NOT NULL AND done = 0;
+        """,
+    ),
 ]

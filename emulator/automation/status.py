@@ -8,9 +8,9 @@ runs). A step: Pending â†’ InProgress (Waiting for aws:approve and aws:pause) â†
 Cancelled. A rate-control parent is InProgress while its children run.
 
 PendingApproval, Approved, Rejected, Scheduled, RunbookInProgress, the ChangeCalendarOverride ones and
-CompletedWithSuccess/Failure belong to Change Manager's change requests, which this engine does not start; a
-multi-account/multi-Region parent (TargetLocations) ends Success, Failed or Cancelled as a rate-control parent
-does; Exited is not used either.
+CompletedWithSuccess/Failure belong to Change Manager's change requests, which Change Manager drives rather than
+this engine (emulator/change_manager/flow.py); a multi-account/multi-Region parent (TargetLocations) ends Success,
+Failed or Cancelled as a rate-control parent does; Exited is not used.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from emulator.store.database import newest_first
 EXECUTION_COLUMNS = frozenset({
     "status", "ended_at", "failure_message", "current_step", "current_action", "next_step", "outputs",
     "resolved_targets", "next_target", "stopped", "cancel_requested", "stop_type", "awaiting_start", "done",
-    "concurrency_limit", "error_limit",
+    "concurrency_limit", "error_limit", "change_request",
 })
 STEP_COLUMNS = frozenset({
     "status", "inputs", "outputs", "response", "response_code", "failure_message", "failure_type", "started_at",
@@ -52,6 +52,8 @@ class NewExecution:
     alarm_configuration: str | None = None
     automation_type: str = "Local"
     target_locations: str | None = None
+    automation_subtype: str | None = None  # "ChangeRequest": a Change Manager change request
+    change_request: str | None = None      # JSON, see emulator/change_manager/
 
 
 # --- executions --------------------------------------------------------------------------------------------
@@ -110,6 +112,13 @@ def children(conn: sqlite3.Connection, parent_id: str) -> list[sqlite3.Row]:
 
 def unfinished(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM au_execution WHERE done = 0 ORDER BY seq").fetchall()
+
+
+def unfinished_of_subtype(conn: sqlite3.Connection, subtype: str) -> list[sqlite3.Row]:
+    """Unfinished executions of an AutomationSubtype (Change Manager's change requests), oldest first."""
+    return conn.execute(
+        "SELECT seq FROM au_execution WHERE automation_subtype = ? AND done = 0 ORDER BY seq", (subtype,)
+    ).fetchall()
 
 
 def list_executions(

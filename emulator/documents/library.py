@@ -59,6 +59,7 @@ class ResolvedDocument:
     platform_types: tuple[str, ...]
     description: str | None
     target_type: str | None
+    review_status: str | None = None  # a change template's version: NOT_REVIEWED, PENDING, APPROVED, REJECTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,4 +209,5 @@ class DocumentLibrary:
             platform_types=tuple(view.platform_types),
             description=view.description,
             target_type=view.target_type,
+            review_status=view.review_status,
         )
