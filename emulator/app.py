@@ -30,6 +30,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.automation.actions import AutomationServices
     from emulator.change_calendar import ChangeCalendars
     from emulator.change_manager import ChangeManager
+    from emulator.compliance import Compliance
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
@@ -56,9 +57,10 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         ),
     )
     change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
+    compliance = Compliance(services, instances=managed_instances)
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, change_calendars, automation, change_manager,
+        session_manager, change_calendars, automation, change_manager, compliance,
     ]
 
 
