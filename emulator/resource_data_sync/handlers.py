@@ -1,6 +1,9 @@
 """CreateResourceDataSync, ListResourceDataSync, UpdateResourceDataSync, DeleteResourceDataSync, and the sweep
 that writes each SyncToDestination sync's data into the local folder the config names (`data_sync_dir`).
 
+    syncs = ResourceDataSyncs(services, compliance=compliance)
+    syncs.add_writer(write_inventory)   # (folder, account, region, now): more data for every SyncToDestination sync
+
 SyncFromSource syncs (Explorer's OpsData aggregation) are stored and listed; there is no OpsData offline to
 aggregate, so a sweep only records them as run, and an AwsOrganizations source shows State OrganizationNotExists
 (there is no AWS Organizations offline).
@@ -8,6 +11,7 @@ aggregate, so a sweep only records them as run, and an AwsOrganizations source s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +44,10 @@ if TYPE_CHECKING:
     from emulator.services import Services
 
 log = logging.getLogger("ssm_emulator.resource_data_sync")
+
+# (destination folder: data_sync_dir/BucketName/Prefix, account, region, now) -> None: writes one kind of data
+# (compliance here; Inventory adds its own through ResourceDataSyncs.add_writer).
+Writer = Callable[[Path, str, str, float], None]
 
 TO_DESTINATION, FROM_SOURCE = "SyncToDestination", "SyncFromSource"
 SOURCE_TYPES = ("SingleAccountMultiRegions", "AwsOrganizations")
@@ -112,8 +120,16 @@ class ResourceDataSyncs:
         self.clock = services.clock
         self.background = services.background
         self.config = services.config
-        self.compliance = compliance
+        self._writers: list[Writer] = [
+            lambda folder, account, region, now: export.write_compliance(
+                folder, account, region, compliance.export(account, region), now
+            )
+        ]
         store.migrate(self.db)
+
+    def add_writer(self, writer: Writer) -> None:
+        """Have every SyncToDestination sync also write `writer`'s data (called by the app factory)."""
+        self._writers.append(writer)
 
     def start(self) -> None:
         self.background.every(self.config.data_sync_interval, self.sweep, "resource-data-sync")
@@ -141,9 +157,8 @@ class ResourceDataSyncs:
         if destination.get("Prefix"):
             folder = folder / destination["Prefix"]
         try:
-            export.write_compliance(
-                folder, sync.account, sync.region, self.compliance.export(sync.account, sync.region), self.clock.time()
-            )
+            for write in self._writers:
+                write(folder, sync.account, sync.region, self.clock.time())
         except OSError as e:
             log.warning("resource data sync %s could not write to %s: %s", sync.name, folder, e)
             return FAILED, f"Could not write to {folder}: {e.strerror or e}"
