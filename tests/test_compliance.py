@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from conftest import make_client
 from test_parameter_store import error_of
 from test_run_command import register_container
 
@@ -226,3 +227,15 @@ def test_compliance_is_per_region(client_factory, emulator, debian_container):
     put(east, mi, "Custom:Where", [item("a")])
     assert listed(west, mi) == []
     assert [i["Id"] for i in listed(east, mi)] == ["a"]
+
+
+def test_compliance_survives_a_crash(start_emulator, tmp_path, debian_container):
+    server = start_emulator("--data-dir", str(tmp_path / "data"))
+    ssm = make_client(server.url)
+    mi = register_container(server, debian_container)
+    put(ssm, mi, "Custom:Durable", [item("a", "NON_COMPLIANT", "HIGH")], ItemContentHash="h1")
+    server.kill_hard()
+    restarted = make_client(start_emulator("--data-dir", str(tmp_path / "data"), port=server.port).url)
+    assert [(i["Id"], i["Status"]) for i in listed(restarted, mi)] == [("a", "NON_COMPLIANT")]
+    put(restarted, mi, "Custom:Durable", [item("b")], ItemContentHash="h1")  # the hash survived too
+    assert [i["Id"] for i in listed(restarted, mi)] == ["a"]
