@@ -1,6 +1,8 @@
 """PutComplianceItems and the three compliance listings, against a real server with real managed instances."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -151,6 +153,8 @@ def test_item_filters(ssm, instances):
     assert ids({"Key": "ExecutionTime", "Values": [str(LATER.timestamp())], "Type": "LESS_THAN"}) == sorted(
         [(a, "l1"), (a, "l2"), (b, "l1")])
     assert ids({"Key": "Status", "Values": ["COMPLIANT"]}, ResourceIds=[b]) == [(b, "l1")]
+    code, _ = error_of(ssm.list_compliance_items, Filters=[{"Key": "ExecutionTime", "Values": ["yesterday"]}])
+    assert code == "InvalidFilter"
     assert ids({"Key": "Status", "Values": ["COMPLIANT"]}, {"Key": "ComplianceType", "Values": ["Custom:Lint"]}) == sorted(
         [(a, "l2"), (b, "l1")])
 
@@ -239,3 +243,20 @@ def test_compliance_survives_a_crash(start_emulator, tmp_path, debian_container)
     assert [(i["Id"], i["Status"]) for i in listed(restarted, mi)] == [("a", "NON_COMPLIANT")]
     put(restarted, mi, "Custom:Durable", [item("b")], ItemContentHash="h1")  # the hash survived too
     assert [i["Id"] for i in listed(restarted, mi)] == ["a"]
+
+
+def test_paging_with_filters_across_scan_chunks(ssm, instances):
+    mi = instances[0]
+    # 1,200 items, every 7th non-compliant: the matches are spread over several scan chunks
+    put(ssm, mi, "Custom:Spread", [item(f"i{n:04d}", "NON_COMPLIANT" if n % 7 == 0 else "COMPLIANT") for n in range(1200)])
+    wanted = [f"i{n:04d}" for n in range(1200) if n % 7 == 0]
+    got = listed(ssm, mi, Filters=[{"Key": "Status", "Values": ["NON_COMPLIANT"]}], PaginationConfig={"PageSize": 50})
+    assert [i["Id"] for i in got] == wanted
+    assert error_of(ssm.list_compliance_items, NextToken=_token("ListComplianceItems", [1, 2]))[0] == "InvalidNextToken"
+    assert error_of(ssm.list_resource_compliance_summaries, NextToken=_token("ListResourceComplianceSummaries", [1, 2, 3]))[0] == "InvalidNextToken"
+
+
+def _token(listing: str, position: list) -> str:
+    """A token made like the emulator's, with a position of the wrong shape."""
+    raw = json.dumps([listing, position]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")

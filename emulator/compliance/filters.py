@@ -36,9 +36,7 @@ def _matches(kind: str, actual: str | float | None, values: Sequence[str], is_ti
     if actual is None:
         return False
     for value in values:
-        wanted: str | float | None = _time(value) if is_time else value
-        if wanted is None:
-            raise InvalidFilter(f"The filter value {value} is not a valid time.")
+        wanted = _time(value) if is_time else value
         here = actual if is_time else str(actual)
         if kind == "EQUAL" and here == wanted:
             return True
@@ -62,5 +60,9 @@ def compile_filters(
             raise InvalidFilter(f"The filter key {key} isn't valid. Valid keys: {', '.join(sorted(readers))}.")
         if not f.Values:
             raise InvalidFilter(f"The filter {key} needs at least one value.")
-        checks.append((f.Type or "EQUAL", readers[key], list(f.Values), key in TIME_KEYS))
+        is_time = key in TIME_KEYS
+        for value in f.Values if is_time else ():
+            if _time(value) is None:
+                raise InvalidFilter(f"The filter value {value} isn't a valid time: use epoch seconds or ISO 8601.")
+        checks.append((f.Type or "EQUAL", readers[key], list(f.Values), is_time))
     return lambda row: all(_matches(kind, read(row), values, is_time) for kind, read, values, is_time in checks)

@@ -34,6 +34,7 @@ from api_models.compliance import (
 from api_models.errors import (
     ComplianceTypeCountLimitExceededException,
     InvalidItemContentException,
+    InvalidNextToken,
     InvalidResourceId,
     InvalidResourceType,
     ItemSizeLimitExceededException,
@@ -66,6 +67,7 @@ MAX_CUSTOM_TYPES = 10
 MAX_ITEM_BYTES = 200 * 1024
 MAX_TOTAL_BYTES = 2 * 1024 * 1024
 MAX_RESULTS = 50
+SCAN_CHUNK = 500
 
 INVALID_RESOURCE_ID = "The resource ID isn't valid. Verify that you entered the correct ID and try again."
 INVALID_RESOURCE_TYPE = "The resource type {type} isn't valid. ManagedInstance is the only supported resource type."
@@ -138,6 +140,14 @@ def _severity_summary(items: Sequence[Any], severity_of: Any) -> SeveritySummary
     for entry in items:
         counts[SEVERITY_COUNTS[severity_of(entry)]] += 1
     return SeveritySummary.model_construct(**counts)
+
+
+def _position(listing: str, token: str | None, size: int) -> list[str] | None:
+    """The position a NextToken of `listing` resumes after: `size` strings (a sort key), or None."""
+    after = paging.decode(listing, token, list)
+    if after is not None and (len(after) != size or not all(isinstance(p, str) for p in after)):
+        raise InvalidNextToken(paging.INVALID_TOKEN_MESSAGE)
+    return after
 
 
 def summarize(items: Sequence[Item]) -> list[ResourceSummary]:
@@ -241,20 +251,24 @@ class Compliance:
     @operation("ListComplianceItems")
     def list_compliance_items(self, ctx: RequestContext, req: ListComplianceItemsRequest) -> ListComplianceItemsResult:
         self._check_types(req.ResourceTypes)
-        after = paging.decode("ListComplianceItems", req.NextToken, list)
+        after = _position("ListComplianceItems", req.NextToken, 4)
         keep = compile_filters(req.Filters, ITEM_FILTERS)
-        with self.db.read() as conn:
-            found = store.items(conn, ctx.account_id, ctx.region)
-        wanted = set(req.ResourceIds or ())
+        limit = req.MaxResults or MAX_RESULTS
 
         def position(i: Item) -> list[str]:
             return [i.resource_type, i.resource_id, i.compliance_type, i.item_key]
 
-        rows = [
-            i for i in found
-            if (not wanted or i.resource_id in wanted) and (after is None or position(i) > after) and keep(i)
-        ]
-        shown, token = paging.page("ListComplianceItems", rows, req.MaxResults or MAX_RESULTS, position)
+        # Filters are read in Python, so scan on in chunks from the token's position until a page (and one more
+        # item, to know there is a next page) has matched.
+        rows: list[Item] = []
+        while len(rows) <= limit:
+            with self.db.read() as conn:
+                chunk = store.items_after(conn, ctx.account_id, ctx.region, after, req.ResourceIds, SCAN_CHUNK)
+            rows += [i for i in chunk if keep(i)]
+            if len(chunk) < SCAN_CHUNK:
+                break
+            after = position(chunk[-1])
+        shown, token = paging.page("ListComplianceItems", rows, limit, position)
         return ListComplianceItemsResult.model_construct(
             ComplianceItems=[
                 ComplianceItem.model_construct(
@@ -277,7 +291,7 @@ class Compliance:
     def list_resource_compliance_summaries(
         self, ctx: RequestContext, req: ListResourceComplianceSummariesRequest
     ) -> ListResourceComplianceSummariesResult:
-        after = paging.decode("ListResourceComplianceSummaries", req.NextToken, list)
+        after = _position("ListResourceComplianceSummaries", req.NextToken, 3)
 
         def position(s: ResourceSummary) -> list[str]:
             return [s.resource_type, s.resource_id, s.compliance_type]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from emulator.store import Database
@@ -96,6 +96,24 @@ def items(
         args.append(compliance_type)
     sql += " ORDER BY resource_type, resource_id, compliance_type, item_key"
     return [_item(row) for row in conn.execute(sql, args)]
+
+
+def items_after(
+    conn: sqlite3.Connection, account: str, region: str, after: Sequence[str] | None,
+    resource_ids: Sequence[str] | None, limit: int,
+) -> list[Item]:
+    """Up to `limit` items after the position `after` (resource type, resource, type, key), in that order: one
+    range scan of the primary key, for a listing that pages."""
+    sql = "SELECT * FROM compliance_item WHERE account = ? AND region = ?"
+    args: list[object] = [account, region]
+    if after is not None:
+        sql += " AND (resource_type, resource_id, compliance_type, item_key) > (?, ?, ?, ?)"
+        args += list(after)
+    if resource_ids:
+        sql += f" AND resource_id IN ({', '.join('?' * len(resource_ids))})"
+        args += list(resource_ids)
+    sql += " ORDER BY resource_type, resource_id, compliance_type, item_key LIMIT ?"
+    return [_item(row) for row in conn.execute(sql, [*args, limit])]
 
 
 def compliance_types(conn: sqlite3.Connection, account: str, region: str, rtype: str, rid: str) -> set[str]:
