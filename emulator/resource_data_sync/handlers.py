@@ -11,6 +11,7 @@ aggregate, so a sweep only records them as run, and an AwsOrganizations source s
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,7 @@ class ResourceDataSyncs:
                 folder, account, region, compliance.export(account, region), now
             )
         ]
+        self._sweeping = threading.Lock()  # the periodic sweep and the one a CreateResourceDataSync starts
         store.migrate(self.db)
 
     def add_writer(self, writer: Writer) -> None:
@@ -137,12 +139,13 @@ class ResourceDataSyncs:
     # --- the sweep ----------------------------------------------------------------------------------------
     def sweep(self) -> None:
         """Run every sync once: write a SyncToDestination sync's data, record each outcome."""
-        with self.db.read() as conn:
-            syncs = store.every(conn)
-        for sync in syncs:
-            status, message = self._run(sync)
-            with self.db.write() as conn:
-                store.record_run(conn, sync, self.clock.time(), status, message)
+        with self._sweeping:
+            with self.db.read() as conn:
+                syncs = store.every(conn)
+            for sync in syncs:
+                status, message = self._run(sync)
+                with self.db.write() as conn:
+                    store.record_run(conn, sync, self.clock.time(), status, message)
 
     def _run(self, sync: Sync) -> tuple[str, str | None]:
         if sync.sync_type == FROM_SOURCE:
