@@ -10,6 +10,7 @@ import pytest
 from conftest import make_client
 from test_parameter_store import error_of
 from test_run_command import register_container
+from wire import raw_call
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 LATER = datetime(2024, 5, 2, 12, 0, tzinfo=timezone.utc)
@@ -260,3 +261,26 @@ def _token(listing: str, position: list) -> str:
     """A token made like the emulator's, with a position of the wrong shape."""
     raw = json.dumps([listing, position]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_hostile_inputs_never_500(emulator, ssm):
+    cases = [
+        ("PutComplianceItems", {}),
+        ("PutComplianceItems", {"ResourceId": "mi-x", "ResourceType": "ManagedInstance", "ComplianceType": "Custom:AB",
+                                "ExecutionSummary": {"ExecutionTime": "not a time"}, "Items": []}),
+        ("PutComplianceItems", {"ResourceId": "mi-x", "ResourceType": "ManagedInstance", "ComplianceType": "Custom:AB",
+                                "ExecutionSummary": {"ExecutionTime": 1}, "Items": [{"Severity": "LOW"}]}),
+        ("ListComplianceItems", {"Filters": [{"Key": "Status"}]}),
+        ("ListComplianceItems", {"Filters": [{"Values": ["x"]}]}),
+        ("ListComplianceSummaries", {"NextToken": "%%%"}),
+        ("ListResourceComplianceSummaries", {"MaxResults": 10**30}),
+        ("CreateResourceDataSync", {}),
+        ("CreateResourceDataSync", {"SyncName": "x", "SyncType": "SyncFromSource", "SyncSource": {"SourceType": "SingleAccountMultiRegions"}}),
+        ("UpdateResourceDataSync", {"SyncName": "x", "SyncType": "SyncFromSource"}),
+        ("DeleteResourceDataSync", {}),
+        ("ListResourceDataSync", {"SyncType": ""}),
+    ]
+    for operation, body in cases:
+        resp = raw_call(emulator.url, operation, body)
+        assert 400 <= resp.status < 500, (operation, body, resp.status, resp.body[:300])
+        assert "__type" in resp.json
