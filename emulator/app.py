@@ -30,9 +30,11 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.automation.actions import AutomationServices
     from emulator.change_calendar import ChangeCalendars
     from emulator.change_manager import ChangeManager
+    from emulator.compliance import Compliance
     from emulator.documents import Documents
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
+    from emulator.resource_data_sync import ResourceDataSyncs
     from emulator.run_command import RunCommand
     from emulator.session_manager import SessionManager
     from emulator.tags import Tags
@@ -56,9 +58,12 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         ),
     )
     change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
+    compliance = Compliance(services, instances=managed_instances)
+    resource_data_syncs = ResourceDataSyncs(services, compliance=compliance)
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, change_calendars, automation, change_manager,
+        session_manager, change_calendars, automation, change_manager, compliance,
+        resource_data_syncs,
     ]
 
 

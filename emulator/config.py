@@ -58,6 +58,11 @@ class Config:
     # HTTPS (and wss:// data channels) with this PEM certificate (chain) and its private key; both or neither.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Resource data sync: a SyncToDestination sync writes its data as JSON files under
+    # <data_sync_dir>/<BucketName>/<Prefix>/ (there is no S3 offline), every data_sync_interval seconds.
+    # None: nothing is written and such syncs show LastStatus Failed, saying so.
+    data_sync_dir: Path | None = None
+    data_sync_interval: float = 60.0
 
     @property
     def scheme(self) -> str:
@@ -111,7 +116,7 @@ def load_file(path: Path) -> Config:
                 raise ConfigError(f"'instances' in {path} must be [[instances]] tables")
             values[name] = tuple(value)
         elif name in known:
-            values[name] = Path(value) if name in ("data_dir", "tls_cert", "tls_key") else value
+            values[name] = Path(value) if name in ("data_dir", "tls_cert", "tls_key", "data_sync_dir") else value
         else:
             raise ConfigError(f"unknown setting {key!r} in {path}")
     return validate(Config(**values))
@@ -141,7 +146,7 @@ def validate(config: Config) -> Config:
         raise ConfigError("command_workers must be between 1 and 1024")
     if not isinstance(config.automation_workers, int) or not 1 <= config.automation_workers <= 1024:
         raise ConfigError("automation_workers must be between 1 and 1024")
-    for name in ("ping_interval", "discovery_interval"):
+    for name in ("ping_interval", "discovery_interval", "data_sync_interval"):
         if not isinstance(getattr(config, name), (int, float)) or not 0.05 <= getattr(config, name) <= 3600:
             raise ConfigError(f"{name.replace('_', '-')} must be between 0.05 and 3600 seconds")
     if (config.tls_cert is None) != (config.tls_key is None):
