@@ -23,7 +23,10 @@ import pytest
 DEBIAN_IMAGE = "ssm-emulator-test/debian:bookworm"
 BUSYBOX_IMAGE = "ssm-emulator-test/busybox:latest"
 SSHD = "/usr/sbin/sshd"
-PASSWORD_USER = "ssm-emulator-test"  # a login-less system user that only the test sshd lets in
+# One user per test run, made for it and deleted after: runs side by side on one machine would otherwise set
+# each other's password, or lock it at their end while another still logs in with it.
+PASSWORD_USER = f"ssm-emulator-test-{os.getpid()}"
+_PASSWORD_USER_PREFIX = "ssm-emulator-test-"
 SETUP_HINT = "run `sudo scripts/setup-test-machine.sh` (make test does)"
 
 
@@ -145,8 +148,19 @@ LogLevel VERBOSE
 """
 
 
+def _remove_users_of_ended_runs() -> None:
+    """Users an earlier run made and could not delete (it was killed): their run's process is gone."""
+    for line in Path("/etc/passwd").read_text().splitlines():
+        name = line.split(":", 1)[0]
+        if name.startswith(_PASSWORD_USER_PREFIX) and name != PASSWORD_USER:
+            pid = name[len(_PASSWORD_USER_PREFIX):]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                subprocess.run(["userdel", name], capture_output=True)
+
+
 def _password_user() -> str | None:
-    """PASSWORD_USER with a fresh random password (locked again at the end), or None if it cannot be made."""
+    """PASSWORD_USER with a fresh random password (deleted at the end), or None if it cannot be made."""
+    _remove_users_of_ended_runs()
     if subprocess.run(["id", PASSWORD_USER], capture_output=True).returncode != 0:
         made = subprocess.run(
             ["useradd", "--system", "--no-create-home", "--home-dir", "/", "--shell", "/bin/sh", PASSWORD_USER],
@@ -196,4 +210,4 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
         proc.kill()
         proc.wait(timeout=5)
     if password is not None:
-        subprocess.run(["usermod", "--lock", PASSWORD_USER], capture_output=True)
+        subprocess.run(["userdel", PASSWORD_USER], capture_output=True)
