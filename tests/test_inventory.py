@@ -179,6 +179,10 @@ def test_delete_inventory_dry_run_then_real_and_deletions(ssm, server, make_cont
     put_rack(ssm, instance_id)
     ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DisableSchema")
     assert error_of(put_rack, ssm, instance_id)[0] == "UnsupportedInventorySchemaVersionException"
+    assert ssm.get_inventory_schema()["Schemas"][-1]["TypeName"] != "Custom:RackInfo"
+    ssm.put_inventory(InstanceId=instance_id, Items=[{
+        "TypeName": "Custom:RackInfo", "SchemaVersion": "1.1", "CaptureTime": CAPTURE, "Content": [{"Bay": "C"}]}])
+    assert ssm.get_inventory_schema(TypeName="Custom:RackInfo")["Schemas"][0]["Version"] == "1.1"
 
 
 def test_put_inventory_refuses_what_aws_refuses(ssm, server, make_container):

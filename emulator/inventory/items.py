@@ -167,7 +167,7 @@ def _infer_schema(conn: sqlite3.Connection, account: str, region: str, item: Ite
     conn.execute(
         "INSERT INTO inv_custom_schema (account, region, type_name, version, attributes, disabled_version)"
         " VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (account, region, type_name) DO UPDATE SET"
-        " version = excluded.version, attributes = excluded.attributes",
+        " version = excluded.version, attributes = excluded.attributes, disabled_version = NULL",
         (account, region, item.type_name, item.schema_version, json.dumps(names)),
     )
 
