@@ -151,7 +151,8 @@ def test_aggregators_count_across_two_instances(ssm, server, make_container):
         {"Name": "HasNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"]}]},
         {"Name": "NoNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "NotEqual"}]},
     ]}])["Entities"][0]["Data"]["AWS:Application"]["Content"]
-    assert grouped == [{"Name": "HasNginx", "Count": "1"}, {"Name": "NoNginx", "Count": "1"}]
+    assert grouped == [{"Name": "HasNginx", "matchingCount": "1", "notMatchingCount": "1"},
+                       {"Name": "NoNginx", "matchingCount": "1", "notMatchingCount": "1"}]
 
     page = ssm.get_inventory(MaxResults=1)
     rest = ssm.get_inventory(MaxResults=1, NextToken=page["NextToken"])

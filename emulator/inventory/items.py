@@ -1,6 +1,6 @@
 """PutInventory's rules and what it stores: an item replaces the node's previous item of its type; an item
-whose ContentHash is the stored one keeps the stored content (only its CaptureTime moves), as the agent's
-unchanged data costs no rewrite in SSM.
+whose ContentHash is the stored one keeps the stored content (only its CaptureTime moves): "PutInventory
+doesn't update the inventory item type contents if the MD5 hash hasn't changed since last update".
 
 Rules (AWS's): a TypeName is an AWS: type SSM knows or Custom:<name>; an AWS: type's SchemaVersion is the
 one SSM has and its attributes are the type's; a custom type's schema is inferred from its items, and a
@@ -47,8 +47,9 @@ class Item:
 
 
 def content_hash(content: Sequence[Mapping[str, str]]) -> str:
-    """The hash the emulator's gathering sends with an item: the content's canonical JSON, SHA-256."""
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """The hash gathering sends with an item: MD5 (what the API reference says ContentHash is) of the
+    content's canonical JSON."""
+    return hashlib.md5(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def version_key(version: str) -> tuple[int, int]:

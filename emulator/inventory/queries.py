@@ -7,7 +7,8 @@ matches an entry that has the attribute.
 
 An aggregator Expression TypeName.Attribute counts nodes by the attribute's values (a node counts once
 per distinct value), answered as one entity whose Data holds the type with one {Attribute, Count} entry a
-value; with Groups it counts the nodes matching each group's filters, one {Name, Count} entry a group.
+value; with Groups, one {Name, matchingCount, notMatchingCount} entry a group (the API reference names
+those two counts: the nodes that match the group's filters and those that don't).
 """
 from __future__ import annotations
 
@@ -84,8 +85,9 @@ def aggregate(nodes: Mapping[str, Mapping[str, Sequence[Entry]]], aggregator: An
     if aggregator.Groups:
         content = []
         for group in aggregator.Groups:
-            count = sum(1 for data in nodes.values() if node_matches(data, group.Filters))
-            content.append({"Name": group.Name, "Count": str(count)})
+            matching = sum(1 for data in nodes.values() if node_matches(data, group.Filters))
+            content.append({"Name": group.Name, "matchingCount": str(matching),
+                            "notMatchingCount": str(len(nodes) - matching)})
         return type_name, content
     counts: Counter[str] = Counter()
     for data in nodes.values():
