@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from test_parameter_store import error_of
-from test_run_command import register_container, server, ssm, wait_invocation  # noqa: F401 (fixtures)
+from test_run_command import register_container, register_sshd, server, ssm, wait_invocation  # noqa: F401 (fixtures)
 
 CAPTURE = "2024-05-01T10:00:00Z"
 
@@ -211,3 +211,25 @@ def test_put_inventory_refuses_what_aws_refuses(ssm, server, make_container):
     code, _ = error_of(ssm.put_inventory, InstanceId="mi-0123456789abcdef0", Items=[{
         "TypeName": "Custom:T", "SchemaVersion": "1.0", "CaptureTime": CAPTURE, "Content": []}])
     assert code == "InvalidInstanceId"
+
+
+def test_gathering_on_a_machine_without_a_package_manager_or_systemd(ssm, server, busybox_container):
+    instance_id = register_container(server, busybox_container)
+    found = gather(ssm, instance_id)
+    assert "AWS:Application: 0 entries" in found["StandardOutputContent"], found["StandardErrorContent"]
+    assert entries(ssm, instance_id, "AWS:Application") == []
+    # the container has no network, only its loopback
+    assert [(e["Name"], e["IPV4"]) for e in entries(ssm, instance_id, "AWS:Network")] == [("lo", "127.0.0.1")]
+    assert ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Service"}])["Entities"] == []
+
+
+def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
+    instance_id = register_sshd(server, sshd)
+    gather(ssm, instance_id, applications="Disabled")
+    first = ssm.list_inventory_entries(InstanceId=instance_id, TypeName="AWS:Network")
+    assert first["Entries"] and first["SchemaVersion"] == "1.0"
+    gather(ssm, instance_id, applications="Disabled")
+    again = ssm.list_inventory_entries(InstanceId=instance_id, TypeName="AWS:Network")
+    assert again["Entries"] == first["Entries"]
+    item = ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Network"}])["Entities"][0]["Data"]["AWS:Network"]
+    assert len(item["ContentHash"]) == 32  # MD5

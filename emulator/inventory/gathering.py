@@ -33,14 +33,15 @@ log = logging.getLogger("ssm_emulator.inventory")
 SCRIPT_TIMEOUT = 120.0
 CUSTOM_FOLDER = "/var/lib/amazon/ssm/{instance}/inventory/custom"
 
+# busybox has rpm and dpkg applets that can't list packages: a manager counts when its listing works.
 APPLICATIONS = r"""
-if command -v dpkg-query >/dev/null 2>&1; then
+if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W >/dev/null 2>&1; then
   echo dpkg
   dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}\n' \
     | grep '^ii' | cut -f2-
   echo ---
   cd /var/lib/dpkg/info 2>/dev/null && for f in *.list; do printf '%s\t%s\n' "${f%.list}" "$(stat -c %Y "$f")"; done
-elif command -v rpm >/dev/null 2>&1; then
+elif command -v rpm >/dev/null 2>&1 && rpm -qa >/dev/null 2>&1; then
   echo rpm
   rpm -qa --queryformat '%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\n'
 elif command -v apk >/dev/null 2>&1; then
