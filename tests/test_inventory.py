@@ -222,6 +222,10 @@ def test_gathering_on_a_machine_without_a_package_manager_or_systemd(ssm, server
     assert [(e["Name"], e["IPV4"]) for e in entries(ssm, instance_id, "AWS:Network")] == [("lo", "127.0.0.1")]
     assert ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Service"}])["Entities"] == []
 
+    server.admin_call("DELETE", f"/_emulator/instances/{instance_id}")
+    kept = ssm.get_inventory(Filters=[{"Key": "AWS:InstanceInformation.InstanceStatus", "Values": ["Terminated"]}])
+    assert [e["Id"] for e in kept["Entities"]] == [instance_id]
+
 
 def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
     instance_id = register_sshd(server, sshd)

@@ -3,7 +3,8 @@ DeleteInventory and DescribeInventoryDeletions; and the aws:softwareInventory pl
 (gathering.py), which stores what it gathers as PutInventory does.
 
 GetInventory's entities are the account's managed nodes (and nodes that have items, though no longer
-registered); every node has AWS:InstanceInformation, made from the registry at the time of the call.
+registered); every registered node has AWS:InstanceInformation, made from the registry at the time of the
+call; a deregistered node's gathered one says InstanceStatus Terminated.
 Without ResultAttributes an entity shows its AWS:InstanceInformation; with one, the node must have that
 type and the entity shows it.
 """
@@ -100,7 +101,13 @@ class Inventory:
                     "content": json.loads(row["content"]), "version": row["schema_version"],
                     "capture_time": row["capture_time"], "hash": row["content_hash"],
                 }
-        for instance in self.instances.list(ctx):
+        registered = self.instances.list(ctx)
+        for node_id in set(nodes) - {i.instance_id for i in registered}:
+            # Deregistered, its inventory kept (AWS keeps a terminated node's for 30 days): Terminated.
+            stored = nodes[node_id].get(INSTANCE_INFORMATION)
+            if stored is not None:
+                stored["content"] = [{**e, "InstanceStatus": "Terminated"} for e in stored["content"]]
+        for instance in registered:
             nodes.setdefault(instance.instance_id, {})[INSTANCE_INFORMATION] = {
                 "content": gathering.instance_information(instance),
                 "version": AWS_TYPES[INSTANCE_INFORMATION].version,
