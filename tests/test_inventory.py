@@ -86,7 +86,8 @@ def test_custom_inventory_files_on_the_instance_are_gathered(ssm, server, make_c
     folder = f"/var/lib/amazon/ssm/{instance_id}/inventory/custom"
     body = json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:RackInfo",
                        "Content": {"RackLocation": "Bay B/Row C", "Units": 4}})
-    assert box.exec_run(["/bin/sh", "-c", f"mkdir -p {folder} && cat > {folder}/rack.json <<'X'\n{body}\nX"]).exit_code == 0
+    write = f"mkdir -p {folder} && cat > {folder}/rack.json <<'X'\n{body}\nX"
+    assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
     gather(ssm, instance_id, applications="Disabled")
     assert entries(ssm, instance_id, "Custom:RackInfo") == [{"RackLocation": "Bay B/Row C", "Units": "4"}]
     assert entries(ssm, instance_id, "AWS:Application") == []
@@ -198,7 +199,8 @@ def test_put_inventory_refuses_what_aws_refuses(ssm, server, make_container):
     assert error_of(put, TypeName="Custom:bad name")[0] == "InvalidTypeNameException"
     assert error_of(put, TypeName="AWS:Application", SchemaVersion="1.1",
                     Content=[{"Colour": "red"}])[0] == "InvalidItemContentException"
-    assert error_of(put, TypeName="AWS:Application", SchemaVersion="9.0")[0] == "UnsupportedInventorySchemaVersionException"
+    code, _ = error_of(put, TypeName="AWS:Application", SchemaVersion="9.0")
+    assert code == "UnsupportedInventorySchemaVersionException"
     assert error_of(put, Context={"ExecutionId": "x"})[0] == "UnsupportedInventoryItemContextException"
     assert error_of(put, CaptureTime="yesterday")[0] == "ValidationException"
     assert error_of(put, Content=[{"A": "x" * 4096}] * 300)[0] == "ItemSizeLimitExceededException"

@@ -150,7 +150,9 @@ class Inventory:
         return GetInventoryResult.model_construct(Entities=entities, NextToken=token)
 
     @operation("ListInventoryEntries")
-    def list_inventory_entries(self, ctx: RequestContext, req: ListInventoryEntriesRequest) -> ListInventoryEntriesResult:
+    def list_inventory_entries(
+        self, ctx: RequestContext, req: ListInventoryEntriesRequest
+    ) -> ListInventoryEntriesResult:
         if self.instances.get(ctx, req.InstanceId) is None:
             with self.db.read() as conn:
                 if not items.items_of(conn, ctx.account_id, ctx.region, req.InstanceId):

@@ -86,7 +86,9 @@ UNSUPPORTED = "ssm-emulator doesn't run {action} steps: it runs aws:runShellScri
 
 # A plugin run in-process: (context of the command's account and Region, instance, backend, inputs)
 # -> (exit code, stdout, stderr).
-PluginRunner = Callable[[RequestContext, "ManagedInstance", InstanceBackend, Mapping[str, Any]], tuple[int, bytes, bytes]]
+PluginRunner = Callable[
+    [RequestContext, "ManagedInstance", InstanceBackend, Mapping[str, Any]], tuple[int, bytes, bytes]
+]
 
 # What _deliver ended with.
 DONE, WAITING = "done", "waiting"
