@@ -11,6 +11,7 @@ from test_parameter_store import error_of
 from test_run_command import register_container, register_sshd, server, ssm, wait_invocation  # noqa: F401 (fixtures)
 
 CAPTURE = "2024-05-01T10:00:00Z"
+TOKEN = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 
 def gather(ssm, instance_id: str, **parameters) -> dict:
@@ -169,7 +170,9 @@ def test_delete_inventory_dry_run_then_real_and_deletions(ssm, server, make_cont
     assert entries(ssm, instance_id, "Custom:RackInfo") != []
     assert ssm.describe_inventory_deletions()["InventoryDeletions"] == []
 
-    real = ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DeleteSchema")
+    real = ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DeleteSchema", ClientToken=TOKEN)
+    retried = ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DeleteSchema", ClientToken=TOKEN)
+    assert retried["DeletionId"] == real["DeletionId"]
     assert real["DeletionSummary"]["SummaryItems"] == [{"Version": "1.0", "Count": 1, "RemainingCount": 0}]
     assert entries(ssm, instance_id, "Custom:RackInfo") == []
     assert error_of(ssm.get_inventory_schema, TypeName="Custom:RackInfo")[0] == "InvalidTypeNameException"

@@ -210,6 +210,16 @@ class Inventory:
         if not type_name.startswith("Custom:"):
             raise InvalidTypeNameException(f"Only custom inventory types can be deleted, not {type_name}.")
         with self.db.write() as conn:
+            if req.ClientToken and not req.DryRun:
+                earlier = conn.execute(
+                    "SELECT * FROM inv_deletion WHERE account = ? AND region = ? AND client_token = ?",
+                    (ctx.account_id, ctx.region, req.ClientToken),
+                ).fetchone()
+                if earlier is not None:  # a retry: the deletion it asked for, done once
+                    return DeleteInventoryResult.model_construct(
+                        DeletionId=earlier["deletion_id"], TypeName=earlier["type_name"],
+                        DeletionSummary=json.loads(earlier["summary"]),
+                    )
             schema = items.custom_schema(conn, ctx.account_id, ctx.region, type_name)
             if schema is None:
                 raise InvalidTypeNameException(f"The parameter type name is not valid: {type_name}")
@@ -239,9 +249,10 @@ class Inventory:
                         " WHERE account = ? AND region = ? AND type_name = ?", where,
                     )
                 conn.execute(
-                    "INSERT INTO inv_deletion (account, region, deletion_id, type_name, started_at, summary)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (ctx.account_id, ctx.region, deletion_id, type_name, self.clock.time(), json.dumps(summary)),
+                    "INSERT INTO inv_deletion (account, region, deletion_id, type_name, started_at, summary,"
+                    " client_token) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (ctx.account_id, ctx.region, deletion_id, type_name, self.clock.time(), json.dumps(summary),
+                     req.ClientToken),
                 )
         return DeleteInventoryResult.model_construct(DeletionId=deletion_id, TypeName=type_name,
                                                      DeletionSummary=summary)

@@ -4,7 +4,8 @@
   JSON. A deleted type's rows are removed.
 - inv_custom_schema: the schema of each Custom: type, inferred from the items put (every attribute a
   string, as AWS infers), with its version and whether DeleteInventory's DisableSchema hid it.
-- inv_deletion: one row per DeleteInventory (not DryRun), what DescribeInventoryDeletions answers.
+- inv_deletion: one row per DeleteInventory (not DryRun), what DescribeInventoryDeletions answers, with
+  its ClientToken.
 """
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ MIGRATIONS = [
             started_at REAL NOT NULL,
             summary TEXT NOT NULL               -- JSON InventoryDeletionSummary
         );
+        """,
+    ),
+    Migration(
+        2,
+        """
+        -- DeleteInventory's idempotency token: the same token answers the same deletion again
+        ALTER TABLE inv_deletion ADD COLUMN client_token TEXT;
+        CREATE UNIQUE INDEX inv_deletion_token ON inv_deletion (account, region, client_token);
         """,
     ),
 ]
