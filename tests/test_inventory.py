@@ -57,6 +57,7 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     apps = {e["Name"]: e for e in entries(ssm, instance_id, "AWS:Application")}
     assert {name: e["Version"] for name, e in apps.items()} == installed(box)
     assert apps["bash"]["Architecture"] and apps["bash"]["InstalledTime"].endswith("Z")
+    assert apps["bash"]["ApplicationType"] == "shells"
 
     info = entries(ssm, instance_id, "AWS:InstanceInformation")[0]
     assert info["InstanceId"] == instance_id and info["PlatformType"] == "Linux"

@@ -2,8 +2,9 @@
 shell script per type (tab-separated lines back, parsed here), then stored as PutInventory stores.
 
 - AWS:InstanceInformation: from the registry (what the agent reports about itself).
-- AWS:Application: dpkg-query, rpm -qa or apk, whichever exists (InstalledTime: dpkg's file list's
-  modification time, rpm's INSTALLTIME; apk has none).
+- AWS:Application: dpkg-query, rpm -qa or apk, whichever exists (ApplicationType: dpkg's Section, rpm's
+  Group; URL: Homepage, URL; InstalledTime: dpkg's file list's modification time, rpm's INSTALLTIME; apk
+  has neither).
 - AWS:Network: /sys/class/net (names, MACs), addresses from `ip -o addr` or, without iproute2,
   `hostname -I` on the first interface that is not loopback; DNS servers from /etc/resolv.conf.
 - AWS:Service: systemctl's service units, when systemd runs (containers rarely have it: no item then).
@@ -37,13 +38,14 @@ CUSTOM_FOLDER = "/var/lib/amazon/ssm/{instance}/inventory/custom"
 APPLICATIONS = r"""
 if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W >/dev/null 2>&1; then
   echo dpkg
-  dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}\n' \
-    | grep '^ii' | cut -f2-
+  f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}'
+  dpkg-query -W -f="$f"'\t${Section}\t${Homepage}\n' | grep '^ii' | cut -f2-
   echo ---
   cd /var/lib/dpkg/info 2>/dev/null && for f in *.list; do printf '%s\t%s\n' "${f%.list}" "$(stat -c %Y "$f")"; done
 elif command -v rpm >/dev/null 2>&1 && rpm -qa >/dev/null 2>&1; then
   echo rpm
-  rpm -qa --queryformat '%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\n'
+  f='%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\t%{GROUP}\t%{URL}\n'
+  rpm -qa --queryformat "$f"
 elif command -v apk >/dev/null 2>&1; then
   echo apk
   apk list -I 2>/dev/null
@@ -131,16 +133,17 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
             name, _, epoch = line.partition("\t")
             installed[name.split(":")[0]] = _iso(epoch)
         for line in rows[:cut]:
-            name, version, arch, maintainer, summary = (line.split("\t") + [""] * 5)[:5]
+            name, version, arch, maintainer, summary, section, url = (line.split("\t") + [""] * 7)[:7]
             found.append({"Name": name, "Version": version, "Architecture": arch, "Publisher": maintainer,
                           "Summary": summary, "PackageId": f"{name}_{version}_{arch}.deb",
-                          "InstalledTime": installed.get(name, ""), "ApplicationType": "Linux"})
+                          "InstalledTime": installed.get(name, ""), "ApplicationType": section, "URL": url})
     elif manager == "rpm":
         for line in rows:
-            name, version, arch, vendor, summary, when = (line.split("\t") + [""] * 6)[:6]
+            name, version, arch, vendor, summary, when, group, url = (line.split("\t") + [""] * 8)[:8]
             found.append({"Name": name, "Version": version, "Architecture": arch, "Publisher": vendor,
                           "Summary": summary, "PackageId": f"{name}-{version}.{arch}.rpm",
-                          "InstalledTime": _iso(when), "ApplicationType": "Linux"})
+                          "InstalledTime": _iso(when), "ApplicationType": group,
+                          "URL": "" if url == "(none)" else url})
     elif manager == "apk":
         for line in rows:
             parts = line.split()
@@ -148,7 +151,7 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
                 continue
             name, version, release = parts[0].rsplit("-", 2)
             found.append({"Name": name, "Version": f"{version}-{release}", "Architecture": parts[1],
-                          "PackageId": parts[0], "ApplicationType": "Linux"})
+                          "PackageId": parts[0]})
     return [{k: v for k, v in e.items() if v} for e in found]
 
 
