@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from fixtures_instances import BUSYBOX_IMAGE, DEBIAN_IMAGE
 from test_parameter_store import error_of
 from test_run_command import register_container, register_sshd, server, ssm, wait_invocation  # noqa: F401 (fixtures)
 
@@ -243,3 +246,42 @@ def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
     assert again["Entries"] == first["Entries"]
     item = ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Network"}])["Entities"][0]["Data"]["AWS:Network"]
     assert len(item["ContentHash"]) == 32  # MD5
+
+
+# Stand-ins for rpm (on Debian, its dpkg-query moved away; busybox's sh would run its own rpm applet) and
+# apk (on busybox), as there is no RPM or Alpine image here: they answer the listings gathering asks for,
+# as the real tools print them.
+FAKE_RPM = """#!/bin/sh
+[ "$1" = -qa ] || exit 1
+[ "$2" = --queryformat ] || exit 0
+printf 'openssl\\t3.0.7-27.el9\\tx86_64\\tRed Hat, Inc.\\tUtilities for TLS\\t1700000000\\tUnspecified\\t(none)\\n'
+"""
+FAKE_APK = """#!/bin/sh
+[ "$1 $2" = "list -I" ] || exit 1
+echo 'musl-1.2.4-r2 x86_64 {musl} (MIT) [installed]'
+echo 'ca-certificates-bundle-20230506-r0 x86_64 {ca-certificates} (MPL-2.0 AND MIT) [installed]'
+"""
+
+
+@pytest.mark.parametrize("image,tool,script,expected", [
+    (DEBIAN_IMAGE, "rpm", FAKE_RPM, [{"Name": "openssl", "Version": "3.0.7-27.el9", "Architecture": "x86_64",
+                        "Publisher": "Red Hat, Inc.", "Summary": "Utilities for TLS",
+                        "PackageId": "openssl-3.0.7-27.el9.x86_64.rpm", "InstalledTime": "2023-11-14T22:13:20Z",
+                        "ApplicationType": "Unspecified"}]),
+    (BUSYBOX_IMAGE, "apk", FAKE_APK, [{"Name": "ca-certificates-bundle", "Version": "20230506-r0",
+                                      "Architecture": "x86_64", "PackageId": "ca-certificates-bundle-20230506-r0"},
+                       {"Name": "musl", "Version": "1.2.4-r2", "Architecture": "x86_64",
+                        "PackageId": "musl-1.2.4-r2"}]),
+])
+def test_gathering_reads_rpm_and_apk_listings(ssm, server, make_container, image, tool, script, expected):
+    box = make_container(image=image)
+    install = (
+        f"mkdir -p /usr/local/bin && cat > /usr/local/bin/{tool} <<'X'\n{script}X\n"
+        f"chmod +x /usr/local/bin/{tool}"
+        " && if [ -e /usr/bin/dpkg-query ]; then mv /usr/bin/dpkg-query /usr/bin/dpkg-query.away; fi"
+    )
+    assert box.exec_run(["/bin/sh", "-c", install]).exit_code == 0
+    instance_id = register_container(server, box)
+    gather(ssm, instance_id)
+    found = sorted(entries(ssm, instance_id, "AWS:Application"), key=lambda e: e["Name"])
+    assert found == expected
