@@ -93,7 +93,15 @@ def test_custom_inventory_files_on_the_instance_are_gathered(ssm, server, make_c
                        "Content": {"RackLocation": "Bay B/Row C", "Units": 4}})
     write = f"mkdir -p {folder} && cat > {folder}/rack.json <<'X'\n{body}\nX"
     assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
-    gather(ssm, instance_id, applications="Disabled")
+    bad = json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:bad name", "Content": {"A": "1"}})
+    write = f"cat > {folder}/bad.json <<'X'\n{bad}\nX\necho '{{not json' > {folder}/broken.json"
+    assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
+    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-GatherSoftwareInventory",
+                            Parameters={"applications": ["Disabled"]})
+    failed = wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)
+    assert failed["Status"] == "Failed"
+    assert "InvalidTypeNameException" in failed["StandardErrorContent"]
+    assert "broken.json" in failed["StandardErrorContent"]
     assert entries(ssm, instance_id, "Custom:RackInfo") == [{"RackLocation": "Bay B/Row C", "Units": "4"}]
     assert entries(ssm, instance_id, "AWS:Application") == []
     schema = ssm.get_inventory_schema(TypeName="Custom:RackInfo")["Schemas"][0]

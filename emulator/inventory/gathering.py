@@ -12,7 +12,9 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
 Each input set to "Disabled" skips its type; awsComponents, windows* and billingInfo gather nothing here
-(no SSM Agent package, no Windows).
+(no SSM Agent package, no Windows). A type whose script fails is said on stderr and the step still
+succeeds; a custom inventory file that can't be read or that PutInventory refuses fails the step, and
+everything else gathered is stored all the same.
 """
 from __future__ import annotations
 
@@ -261,17 +263,19 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
         if content or type_name != "AWS:Service":
             gathered[type_name] = content
     items = [Item(t, AWS_TYPES[t].version, captured, content_hash(c), c) for t, c in gathered.items()]
+    store(items)
+    refused: list[str] = []
     if enabled("customInventory"):
         try:
-            found, broken = custom(backend, instance.instance_id)
-            items.extend(found)
-            problems.extend(broken)
+            found, refused = custom(backend, instance.instance_id)
         except Exception as e:
-            problems.append(f"custom inventory: {e}")
-    try:
-        store(items)
-    except Exception as e:  # PutInventory's refusal of an item (a bad custom file) fails the step
-        problems.append(f"{type(e).__name__}: {e}")
-        return 1, b"", "\n".join(problems).encode()
+            found, refused = [], [f"custom inventory: {e}"]
+        for item in found:  # one by one: a custom item PutInventory refuses leaves the others stored
+            try:
+                store([item])
+                items.append(item)
+            except Exception as e:
+                refused.append(f"{item.type_name}: {type(e).__name__}: {e}")
     summary = "\n".join(f"{item.type_name}: {len(item.content)} entries" for item in items)
-    return 0, summary.encode(), "\n".join(problems).encode()
+    # A custom inventory file that can't be read or stored fails the step (what was gathered is kept).
+    return 1 if refused else 0, summary.encode(), "\n".join(problems + refused).encode()
