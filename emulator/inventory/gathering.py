@@ -88,13 +88,14 @@ for f in "$1"/*.json; do [ -f "$f" ] || continue; printf '\036%s\n' "$f"; cat "$
 """
 
 
-def now_capture_time() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def capture_time(when: datetime) -> str:
+    """A time as CaptureTime and the gathered times are written (the model's pattern: seconds, Z)."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _iso(epoch: str) -> str:
     try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return capture_time(datetime.fromtimestamp(int(epoch), timezone.utc))
     except (ValueError, OSError):
         return ""
 
@@ -220,7 +221,7 @@ def files(backend: InstanceBackend, requested: Any) -> list[dict[str, str]]:
     return found
 
 
-def custom(backend: InstanceBackend, instance_id: str) -> tuple[list[Item], list[str]]:
+def custom(backend: InstanceBackend, instance_id: str, captured: str) -> tuple[list[Item], list[str]]:
     """The custom inventory files' items, and a message for each file that could not be read."""
     items, problems = [], []
     text = _run(backend, CUSTOM, CUSTOM_FOLDER.format(instance=instance_id))
@@ -229,20 +230,20 @@ def custom(backend: InstanceBackend, instance_id: str) -> tuple[list[Item], list
         try:
             raw = json.loads(body)
             content = as_content(raw["Content"])
-            items.append(Item(str(raw["TypeName"]), str(raw.get("SchemaVersion") or "1.0"), now_capture_time(),
+            items.append(Item(str(raw["TypeName"]), str(raw.get("SchemaVersion") or "1.0"), captured,
                               content_hash(content), content))
         except Exception as e:  # a broken file is reported, the rest still gathered (as the agent does)
             problems.append(f"{path}: {e}")
     return items, problems
 
 
-def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[str, Any],
+def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[str, Any], captured: str,
            store: Callable[[list[Item]], None]) -> tuple[int, bytes, bytes]:
-    """Run the plugin: gather every enabled type, store the items, and answer (exit code, stdout, stderr)."""
+    """Run the plugin: gather every enabled type, store the items (CaptureTime `captured`), and answer
+    (exit code, stdout, stderr)."""
     def enabled(name: str) -> bool:
         return str(inputs.get(name, "Enabled")) != "Disabled"
 
-    captured = now_capture_time()
     gathered: dict[str, list[dict[str, str]]] = {"AWS:InstanceInformation": instance_information(instance)}
     problems: list[str] = []
     steps: list[tuple[str, str, Callable[[], list[dict[str, str]]]]] = [
@@ -267,7 +268,7 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
     refused: list[str] = []
     if enabled("customInventory"):
         try:
-            found, refused = custom(backend, instance.instance_id)
+            found, refused = custom(backend, instance.instance_id, captured)
         except Exception as e:
             found, refused = [], [f"custom inventory: {e}"]
         for item in found:  # one by one: a custom item PutInventory refuses leaves the others stored

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from api_models.errors import (
@@ -38,6 +37,7 @@ from api_models.inventory import (
     PutInventoryResult,
 )
 from emulator import paging
+from emulator.clock import timestamp
 from emulator.context import RequestContext
 from emulator.inventory import gathering, items, queries
 from emulator.inventory.aws_types import AWS_TYPES
@@ -71,7 +71,8 @@ class Inventory:
 
     def run_plugin(self, ctx: RequestContext, instance: ManagedInstance, backend: InstanceBackend,
                    inputs: Mapping[str, Any]) -> tuple[int, bytes, bytes]:
-        return gathering.gather(instance, backend, inputs, lambda found: self._put(ctx, instance.instance_id, found))
+        return gathering.gather(instance, backend, inputs, gathering.capture_time(self.clock.now()),
+                                lambda found: self._put(ctx, instance.instance_id, found))
 
     def _put(self, ctx: RequestContext, instance_id: str, found: list[items.Item],
              contexts: list[Mapping[str, str] | None] | None = None) -> None:
@@ -112,7 +113,7 @@ class Inventory:
                 "content": gathering.instance_information(instance),
                 "version": AWS_TYPES[INSTANCE_INFORMATION].version,
                 "capture_time": (nodes.get(instance.instance_id, {}).get(INSTANCE_INFORMATION) or {}).get(
-                    "capture_time") or _capture_time(instance.registered),
+                    "capture_time") or gathering.capture_time(instance.registered),
                 "hash": "",
             }
         return nodes
@@ -281,17 +282,13 @@ class Inventory:
         # Deletion here is done when DeleteInventory answers, so every deletion is Complete.
         deletions = [
             {"DeletionId": r["deletion_id"], "TypeName": r["type_name"],
-             "DeletionStartTime": datetime.fromtimestamp(r["started_at"], timezone.utc),
+             "DeletionStartTime": timestamp(r["started_at"]),
              "LastStatus": "Complete", "LastStatusMessage": "Deletion is successful",
              "DeletionSummary": json.loads(r["summary"]),
-             "LastStatusUpdateTime": datetime.fromtimestamp(r["started_at"], timezone.utc)}
+             "LastStatusUpdateTime": timestamp(r["started_at"])}
             for r in page
         ]
         return DescribeInventoryDeletionsResult.model_construct(InventoryDeletions=deletions, NextToken=token)
-
-
-def _capture_time(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _result_item(type_name: str, item: Mapping[str, Any]) -> dict[str, Any]:
