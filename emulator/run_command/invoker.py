@@ -34,7 +34,7 @@ sent or not, simply run after the restart (if their TimeoutSeconds has not passe
 A plugin another capability hands over (`plugins`: action -> runner, e.g. Inventory's aws:softwareInventory)
 runs in-process: the runner gets the instance, its backend and the step's inputs, and answers the exit
 code, stdout and stderr the step reports. It runs to its end (its own commands on the instance have their
-own time limits): CancelCommand and the step timeout act from the next step on.
+own time limits, the step's timeoutSeconds is not applied to it): CancelCommand acts from the next step on.
 
 Every process started here carries SSM_EMULATOR_COMMAND=<command id>/<instance id> in its environment
 (SSM Agent sets no such variable): it is how a restarted emulator finds and kills what was left running.
