@@ -65,6 +65,10 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     info = entries(ssm, instance_id, "AWS:InstanceInformation")[0]
     assert info["InstanceId"] == instance_id and info["PlatformType"] == "Linux"
     assert any(e["Name"] == "lo" for e in entries(ssm, instance_id, "AWS:Network"))
+    detailed = entries(ssm, instance_id, "AWS:InstanceDetailedInformation")[0]
+    processors = box.exec_run(["grep", "-c", "^processor", "/proc/cpuinfo"]).output.decode().strip()
+    kernel = box.exec_run(["uname", "-r"]).output.decode().strip()
+    assert detailed["CPUs"] == processors and detailed["KernelVersion"] == kernel
     files = {e["Name"] for e in entries(ssm, instance_id, "AWS:File")}
     assert {"hostname", "hosts"} <= files
 

@@ -8,6 +8,8 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:Network: /sys/class/net (names, MACs), addresses from `ip -o addr` or, without iproute2,
   `hostname -I` on the first interface that is not loopback; DNS servers from /etc/resolv.conf.
 - AWS:Service: systemctl's service units, when systemd runs (containers rarely have it: no item then).
+- AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
+  /proc/cpuinfo, the kernel from `uname -r`.
 - AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]).
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
@@ -71,6 +73,15 @@ SERVICES = r"""
 [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 || exit 0
 systemctl list-units --type=service --all --no-legend --plain 2>/dev/null \
   | awk '{u=$1; s=$4; $1=$2=$3=$4=""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", u, s, $0}'
+"""
+
+DETAILED = r"""
+printf 'model\t%s\n' "$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+printf 'mhz\t%s\n' "$(grep -m1 '^cpu MHz' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+printf 'cpus\t%s\n' "$(grep -c '^processor' /proc/cpuinfo 2>/dev/null)"
+printf 'sockets\t%s\n' "$(grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -u | wc -l)"
+printf 'cores\t%s\n' "$(grep -m1 '^cpu cores' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+printf 'kernel\t%s\n' "$(uname -r)"
 """
 
 # $1 path, $2 recursive (true/false), $3 the dir scan limit, the rest name patterns
@@ -195,6 +206,21 @@ def network(backend: InstanceBackend) -> list[dict[str, str]]:
     return found
 
 
+def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
+    raw = dict(line.split("\t", 1) for line in _run(backend, DETAILED).splitlines() if "\t" in line)
+    cpus, sockets = raw.get("cpus", ""), raw.get("sockets", "").strip()
+    cores_per_socket = raw.get("cores", "")
+    cores = str(int(cores_per_socket) * max(int(sockets or 0), 1)) if cores_per_socket.isdigit() else cpus
+    mhz = raw.get("mhz", "").split(".")[0]
+    entry = {
+        "CPUModel": raw.get("model", ""), "CPUSpeedMHz": mhz, "CPUs": cpus,
+        "CPUSockets": sockets if sockets not in ("", "0") else "1", "CPUCores": cores,
+        "CPUHyperThreadEnabled": "true" if cpus.isdigit() and cores.isdigit() and int(cpus) > int(cores) else "false",
+        "KernelVersion": raw.get("kernel", ""),
+    }
+    return [{k: v for k, v in entry.items() if v}]
+
+
 def services(backend: InstanceBackend) -> list[dict[str, str]]:
     found = []
     for line in _run(backend, SERVICES).splitlines():
@@ -250,6 +276,7 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
         ("applications", "AWS:Application", lambda: applications(backend)),
         ("networkConfig", "AWS:Network", lambda: network(backend)),
         ("services", "AWS:Service", lambda: services(backend)),
+        ("instanceDetailedInformation", "AWS:InstanceDetailedInformation", lambda: detailed_information(backend)),
     ]
     if inputs.get("files"):
         steps.append(("files", "AWS:File", lambda: files(backend, inputs.get("files"))))
