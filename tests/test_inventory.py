@@ -164,6 +164,11 @@ def test_aggregators_count_across_two_instances(ssm, server, make_container):
     found = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Application.Name"}])["Entities"]
     content = found[0]["Data"]["AWS:Application"]["Content"]
     assert content == [{"Name": "curl", "Count": "2"}, {"Name": "nginx", "Count": "1"}]
+    platforms = ssm.get_inventory(Aggregators=[{"Expression": "AWS:InstanceInformation.PlatformType"}])
+    assert platforms["Entities"][0]["Data"]["AWS:InstanceInformation"]["Content"] == [
+        {"PlatformType": "Linux", "Count": "2"}]
+    code, _ = error_of(ssm.get_inventory, Aggregators=[{"Expression": "Name"}])
+    assert code == "InvalidAggregatorException"
 
     grouped = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Application.Name", "Groups": [
         {"Name": "HasNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"]}]},
