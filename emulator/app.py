@@ -23,7 +23,8 @@ log = logging.getLogger("ssm_emulator")
 
 def build_capabilities(services: Services, operations: OperationTable) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
-    another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances;
+    another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances,
+    Run Command the plugins Inventory runs;
     Automation's actions get what they call through AutomationServices, aws:executeAwsApi any operation of
     `operations`, which the app factory fills with every capability's)."""
     from emulator.automation import Automation
@@ -32,6 +33,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.change_manager import ChangeManager
     from emulator.compliance import Compliance
     from emulator.documents import Documents
+    from emulator.inventory import Inventory
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
     from emulator.resource_data_sync import ResourceDataSyncs
@@ -45,8 +47,10 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     managed_instances = ManagedInstances(services)
     fleet_manager = FleetManager(services, managed_instances)
     hybrid_activations = HybridActivations(services)
+    inventory = Inventory(services, instances=managed_instances)
     run_command = RunCommand(
-        services, documents=documents, instances=managed_instances, parameters=parameter_store
+        services, documents=documents, instances=managed_instances, parameters=parameter_store,
+        plugins=inventory.plugins(),
     )
     session_manager = SessionManager(services, documents=documents, instances=managed_instances)
     change_calendars = ChangeCalendars(services, documents=documents)
@@ -61,9 +65,8 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     compliance = Compliance(services, instances=managed_instances)
     resource_data_syncs = ResourceDataSyncs(services, compliance=compliance)
     return [
-        parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, change_calendars, automation, change_manager, compliance,
-        resource_data_syncs,
+        parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
+        run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,7 @@ from emulator.context import RequestContext
 from emulator.documents import validate_and_fill
 from emulator.operations import operation
 from emulator.run_command import plugins, rate, render, status, storage
-from emulator.run_command.invoker import Invoker
+from emulator.run_command.invoker import Invoker, PluginRunner
 from emulator.run_command.schema import COMPONENT, MIGRATIONS
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ INSTANCE_IDS_KEY = "instanceids"
 
 class RunCommand:
     def __init__(
-        self, services: Services, *, documents: Documents, instances: ManagedInstances, parameters: ParameterStore
+        self, services: Services, *, documents: Documents, instances: ManagedInstances, parameters: ParameterStore,
+        plugins: Mapping[str, PluginRunner] | None = None,
     ) -> None:
         self.db = services.db
         self.clock = services.clock
@@ -78,7 +80,7 @@ class RunCommand:
         self.documents = documents
         self.instances = instances
         self.parameters = parameters
-        self.invoker = Invoker(services, instances)
+        self.invoker = Invoker(services, instances, plugins)
         self.base_url = services.config.local_url  # where the output URLs point
 
     # --- lifecycle (called by the app factory) ------------------------------------------------------------

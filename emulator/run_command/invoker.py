@@ -31,6 +31,11 @@ the emulator stopped: at start-up they become TimedOut/DeliveryTimedOut (Cancell
 processes they left are killed, and their commands' other invocations carry on. Pending invocations,
 sent or not, simply run after the restart (if their TimeoutSeconds has not passed).
 
+A plugin another capability hands over (`plugins`: action -> runner, e.g. Inventory's aws:softwareInventory)
+runs in-process: the runner gets the instance, its backend and the step's inputs, and answers the exit
+code, stdout and stderr the step reports. It runs to its end (its own commands on the instance have their
+own time limits, the step's timeoutSeconds is not applied to it): CancelCommand acts from the next step on.
+
 Every process started here carries SSM_EMULATOR_COMMAND=<command id>/<instance id> in its environment
 (SSM Agent sets no such variable): it is how a restarted emulator finds and kills what was left running.
 """
@@ -40,9 +45,9 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api_models.errors import InvalidInstanceId
 from emulator.background import WorkerPool
@@ -79,6 +84,12 @@ POWERSHELL_RUNNER = [
 ]
 FAILED_SUFFIX = "failed to run commands: exit status {code}"
 UNSUPPORTED = "ssm-emulator doesn't run {action} steps: it runs aws:runShellScript and aws:runPowerShellScript."
+
+# A plugin run in-process: (context of the command's account and Region, instance, backend, inputs)
+# -> (exit code, stdout, stderr).
+PluginRunner = Callable[
+    [RequestContext, "ManagedInstance", InstanceBackend, Mapping[str, Any]], tuple[int, bytes, bytes]
+]
 
 # What _deliver ended with.
 DONE, WAITING = "done", "waiting"
@@ -126,8 +137,10 @@ class StepResult:
 
 
 class Invoker:
-    def __init__(self, services: Services, instances: ManagedInstances) -> None:
+    def __init__(self, services: Services, instances: ManagedInstances,
+                 plugins: Mapping[str, PluginRunner] | None = None) -> None:
         self.db = services.db
+        self.plugins = dict(plugins or {})
         self.clock = services.clock
         self.background = services.background
         self.instances = instances
@@ -330,6 +343,9 @@ class Invoker:
                 result = StepResult(status.SKIPPED, -1, b"", b"", at, at)
             elif not step.applies_to(instance.platform_type):
                 result = StepResult(status.SKIPPED, 0, step.unsatisfied().encode(), b"", at, at)
+            elif step.action in self.plugins:
+                result = self._run_plugin(step, command, instance, backend)
+                delivered = True
             else:
                 try:
                     result = self._run_step(step, backend, folder, env, command["expires_at"], active, delivered)
@@ -375,6 +391,26 @@ class Invoker:
             storage.refresh(conn, seq)
 
     # --- one step ----------------------------------------------------------------------------------------
+    def _run_plugin(self, step: Step, command: sqlite3.Row, instance: ManagedInstance,
+                    backend: InstanceBackend) -> StepResult:
+        started = self.clock.time()
+        runner = self.plugins[step.action]
+        stdout, stderr = bytearray(), bytearray()
+        code = 0
+        for run in step.runs:
+            try:
+                code, out, err = runner(_context(command["account"], command["region"]), instance, backend,
+                                        run.inputs or {})
+            except Exception as e:
+                log.exception("plugin %s failed in the emulator", step.action)
+                code, out, err = 1, b"", f"{step.action}: {e}".encode()
+            _append(stdout, out)
+            _append(stderr, err)
+            if code != 0:
+                break
+        pair = status.SUCCESS if code == 0 else status.FAILED
+        return StepResult(pair, code, bytes(stdout), bytes(stderr), started, self.clock.time())
+
     def _run_step(self, step: Step, backend: InstanceBackend, folder: str, env: dict[str, str],
                   expires_at: float, active: Active, delivered: bool) -> StepResult:
         """Run a step's scripts one after the other (a 1.2 plugin may have several); NotDelivered when

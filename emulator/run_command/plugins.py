@@ -12,8 +12,9 @@ aws:runShellScript, its script in <plugin>/<property id>/, colons dropped), 2.x 
 `interpolationType: ENV_VAR` (2.2) is given to every step as the environment variable SSM_<name>
 and its `{{ name }}` references are left as written.
 
-aws:runShellScript and aws:runPowerShellScript run for real; any other plugin fails at run time with
-a message saying ssm-emulator does not run it.
+aws:runShellScript and aws:runPowerShellScript run for real; so do the plugins other capabilities hand
+Run Command (aws:softwareInventory, Inventory's), which get their step's inputs; any other plugin fails at
+run time with a message saying ssm-emulator does not run it.
 """
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ class Run:
     script: str
     working_directory: str
     timeout: int
+    # A plugin the emulator runs in-process (aws:softwareInventory) gets its filled-in inputs.
+    inputs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +174,7 @@ def _main_steps(main_steps: list[Any], fill: Callable[[Any], Any]) -> list[Step]
             Step(
                 name=name,
                 action=action,
-                runs=(_run(_folder(name), inputs if isinstance(inputs, dict) else {}),),
+                runs=(_run(_folder(name), inputs if isinstance(inputs, dict) else {}, action not in RUNNABLE),),
                 precondition=precondition,
                 exit_on_failure=raw.get("onFailure") == "exit",
             )
@@ -179,12 +182,13 @@ def _main_steps(main_steps: list[Any], fill: Callable[[Any], Any]) -> list[Step]
     return steps
 
 
-def _run(folder: str, inputs: Mapping[str, Any]) -> Run:
+def _run(folder: str, inputs: Mapping[str, Any], keep_inputs: bool = False) -> Run:
     return Run(
         folder=folder,
         script=_script(inputs.get("runCommand")),
         working_directory=text(inputs.get("workingDirectory") or ""),
         timeout=_timeout(inputs.get("timeoutSeconds")),
+        inputs=dict(inputs) if keep_inputs else None,
     )
 
 

@@ -1,0 +1,309 @@
+"""The aws:softwareInventory plugin: what SSM Agent gathers, gathered from the instance itself, one small
+shell script per type (tab-separated lines back, parsed here), then stored as PutInventory stores.
+
+- AWS:InstanceInformation: from the registry (what the agent reports about itself).
+- AWS:Application: dpkg-query, rpm -qa or apk, whichever exists (ApplicationType: dpkg's Section, rpm's
+  Group; URL: Homepage, URL; InstalledTime: dpkg's file list's modification time, rpm's INSTALLTIME; apk
+  has neither).
+- AWS:Network: /sys/class/net (names, MACs), addresses from `ip -o addr` or, without iproute2,
+  `hostname -I` on the first interface that is not loopback; DNS servers from /etc/resolv.conf.
+- AWS:Service: systemctl's service units, when systemd runs (containers rarely have it: no item then).
+- AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
+  /proc/cpuinfo, the kernel from `uname -r`.
+- AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]).
+- Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
+  Content}), as the agent reads its custom inventory folder.
+Each input set to "Disabled" skips its type; awsComponents, windows* and billingInfo gather nothing here
+(no SSM Agent package, no Windows). A type whose script fails is said on stderr and the step still
+succeeds; a custom inventory file that can't be read or that PutInventory refuses fails the step, and
+everything else gathered is stored all the same.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from emulator.backends import InstanceBackend
+from emulator.inventory.aws_types import AWS_TYPES
+from emulator.inventory.items import Item, as_content, content_hash
+from emulator.managed_instances.model import AGENT_TYPE, AGENT_VERSION, RESOURCE_TYPE
+
+if TYPE_CHECKING:
+    from emulator.managed_instances import ManagedInstance
+
+log = logging.getLogger("ssm_emulator.inventory")
+SCRIPT_TIMEOUT = 120.0
+CUSTOM_FOLDER = "/var/lib/amazon/ssm/{instance}/inventory/custom"
+
+# busybox has rpm and dpkg applets that can't list packages: a manager counts when its listing works.
+APPLICATIONS = r"""
+if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W >/dev/null 2>&1; then
+  echo dpkg
+  f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}'
+  dpkg-query -W -f="$f"'\t${Section}\t${Homepage}\n' | grep '^ii' | cut -f2-
+  echo ---
+  cd /var/lib/dpkg/info 2>/dev/null && for f in *.list; do printf '%s\t%s\n' "${f%.list}" "$(stat -c %Y "$f")"; done
+elif command -v rpm >/dev/null 2>&1 && rpm -qa >/dev/null 2>&1; then
+  echo rpm
+  f='%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\t%{GROUP}\t%{URL}\n'
+  rpm -qa --queryformat "$f"
+elif command -v apk >/dev/null 2>&1; then
+  echo apk
+  apk list -I 2>/dev/null
+fi
+"""
+
+NETWORK = r"""
+for d in /sys/class/net/*; do
+  n=${d##*/}; printf 'if\t%s\t%s\n' "$n" "$(cat "$d/address" 2>/dev/null)"
+done
+if command -v ip >/dev/null 2>&1; then
+  ip -o addr show 2>/dev/null | awk '{printf "addr\t%s\t%s\t%s\n", $2, $3, $4}'
+  ip route show default 2>/dev/null | awk '{printf "gw\t%s\t%s\n", $5, $3}'
+else
+  printf 'host\t%s\n' "$(hostname -I 2>/dev/null)"
+fi
+grep '^nameserver' /etc/resolv.conf 2>/dev/null | awk '{printf "dns\t%s\n", $2}'
+"""
+
+SERVICES = r"""
+[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 || exit 0
+systemctl list-units --type=service --all --no-legend --plain 2>/dev/null \
+  | awk '{u=$1; s=$4; $1=$2=$3=$4=""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", u, s, $0}'
+"""
+
+DETAILED = r"""
+printf 'model\t%s\n' "$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+printf 'mhz\t%s\n' "$(grep -m1 '^cpu MHz' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+printf 'cpus\t%s\n' "$(grep -c '^processor' /proc/cpuinfo 2>/dev/null)"
+printf 'sockets\t%s\n' "$(grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -u | wc -l)"
+printf 'cores\t%s\n' "$(grep -m1 '^cpu cores' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+printf 'kernel\t%s\n' "$(uname -r)"
+"""
+
+# $1 path, $2 recursive (true/false), $3 the dir scan limit, the rest name patterns
+FILES = r"""
+p=$1; r=$2; limit=$3; shift 3
+depth="-maxdepth 1"; [ "$r" = true ] && depth=""
+for pat in "$@"; do
+  find "$p" $depth -type f -name "$pat" 2>/dev/null | head -n "$limit" \
+    | while read -r f; do stat -c '%n	%s	%Y	%X' "$f"; done
+done
+"""
+
+CUSTOM = r"""
+for f in "$1"/*.json; do [ -f "$f" ] || continue; printf '\036%s\n' "$f"; cat "$f"; done
+"""
+
+
+def capture_time(when: datetime) -> str:
+    """A time as CaptureTime and the gathered times are written (the model's pattern: seconds, Z)."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso(epoch: str) -> str:
+    try:
+        return capture_time(datetime.fromtimestamp(int(epoch), timezone.utc))
+    except (ValueError, OSError):
+        return ""
+
+
+def _run(backend: InstanceBackend, script: str, *args: str) -> str:
+    result = backend.run(["/bin/sh", "-c", script, "inventory", *args], timeout=SCRIPT_TIMEOUT, stdin=False)
+    if result.exit_code != 0:
+        raise RuntimeError(result.stderr.decode("utf-8", "replace").strip() or f"exit status {result.exit_code}")
+    return result.stdout.decode("utf-8", "replace")
+
+
+def instance_information(instance: ManagedInstance) -> list[dict[str, str]]:
+    entry = {
+        "AgentType": AGENT_TYPE,
+        "AgentVersion": AGENT_VERSION,
+        "ComputerName": instance.computer_name or "",
+        "InstanceId": instance.instance_id,
+        "IpAddress": instance.ip_address or "",
+        "PlatformName": instance.platform_name or "",
+        "PlatformType": instance.platform_type or "",
+        "PlatformVersion": instance.platform_version or "",
+        "ResourceType": RESOURCE_TYPE,
+        "InstanceStatus": "Active",
+    }
+    return [{k: v for k, v in entry.items() if v}]
+
+
+def applications(backend: InstanceBackend) -> list[dict[str, str]]:
+    lines = _run(backend, APPLICATIONS).splitlines()
+    if not lines:
+        return []
+    manager, rows = lines[0], lines[1:]
+    found: list[dict[str, str]] = []
+    if manager == "dpkg":
+        cut = rows.index("---") if "---" in rows else len(rows)
+        installed = {}
+        for line in rows[cut + 1:]:
+            name, _, epoch = line.partition("\t")
+            installed[name.split(":")[0]] = _iso(epoch)
+        for line in rows[:cut]:
+            name, version, arch, maintainer, summary, section, url = (line.split("\t") + [""] * 7)[:7]
+            found.append({"Name": name, "Version": version, "Architecture": arch, "Publisher": maintainer,
+                          "Summary": summary, "PackageId": f"{name}_{version}_{arch}.deb",
+                          "InstalledTime": installed.get(name, ""), "ApplicationType": section, "URL": url})
+    elif manager == "rpm":
+        for line in rows:
+            name, version, arch, vendor, summary, when, group, url = (line.split("\t") + [""] * 8)[:8]
+            found.append({"Name": name, "Version": version, "Architecture": arch, "Publisher": vendor,
+                          "Summary": summary, "PackageId": f"{name}-{version}.{arch}.rpm",
+                          "InstalledTime": _iso(when), "ApplicationType": group,
+                          "URL": "" if url == "(none)" else url})
+    elif manager == "apk":
+        for line in rows:
+            parts = line.split()
+            if len(parts) < 2 or parts[0].count("-") < 2:
+                continue
+            name, version, release = parts[0].rsplit("-", 2)
+            found.append({"Name": name, "Version": f"{version}-{release}", "Architecture": parts[1],
+                          "PackageId": parts[0]})
+    return [{k: v for k, v in e.items() if v} for e in found]
+
+
+def network(backend: InstanceBackend) -> list[dict[str, str]]:
+    interfaces: dict[str, dict[str, Any]] = {}
+    dns: list[str] = []
+    host_ips: list[str] = []
+    for line in _run(backend, NETWORK).splitlines():
+        kind, *rest = line.split("\t")
+        if kind == "if" and len(rest) == 2:
+            interfaces[rest[0]] = {"Name": rest[0], "MacAddress": rest[1], "IPV4": [], "IPV6": [], "masks": []}
+        elif kind == "addr" and len(rest) == 3:
+            name = rest[0].split("@")[0]
+            ip, _, prefix = rest[2].partition("/")
+            entry = interfaces.setdefault(name, {"Name": name, "IPV4": [], "IPV6": [], "masks": []})
+            entry["IPV6" if rest[1] == "inet6" else "IPV4"].append(ip)
+            if rest[1] == "inet" and prefix.isdigit():
+                bits = (0xFFFFFFFF << (32 - int(prefix))) & 0xFFFFFFFF
+                entry["masks"].append(".".join(str((bits >> s) & 255) for s in (24, 16, 8, 0)))
+        elif kind == "gw" and len(rest) == 2 and rest[0] in interfaces:
+            interfaces[rest[0]]["Gateway"] = rest[1]
+        elif kind == "host" and rest:
+            host_ips = rest[0].split()
+        elif kind == "dns" and rest:
+            dns.append(rest[0])
+    if host_ips:
+        first = next((n for n in sorted(interfaces) if n != "lo"), None)
+        if first is not None:
+            for ip in host_ips:
+                interfaces[first]["IPV6" if ":" in ip else "IPV4"].append(ip)
+    found = []
+    for name in sorted(interfaces):
+        e = interfaces[name]
+        entry = {"Name": name, "MacAddress": e.get("MacAddress", ""), "IPV4": ",".join(e["IPV4"]),
+                 "IPV6": ",".join(e["IPV6"]), "SubnetMask": ",".join(e["masks"]),
+                 "Gateway": e.get("Gateway", ""), "DNSServer": ",".join(dns) if name != "lo" else ""}
+        found.append({k: v for k, v in entry.items() if v})
+    return found
+
+
+def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
+    raw = dict(line.split("\t", 1) for line in _run(backend, DETAILED).splitlines() if "\t" in line)
+    cpus, sockets = raw.get("cpus", ""), raw.get("sockets", "").strip()
+    cores_per_socket = raw.get("cores", "")
+    cores = str(int(cores_per_socket) * max(int(sockets or 0), 1)) if cores_per_socket.isdigit() else cpus
+    mhz = raw.get("mhz", "").split(".")[0]
+    entry = {
+        "CPUModel": raw.get("model", ""), "CPUSpeedMHz": mhz, "CPUs": cpus,
+        "CPUSockets": sockets if sockets not in ("", "0") else "1", "CPUCores": cores,
+        "CPUHyperThreadEnabled": "true" if cpus.isdigit() and cores.isdigit() and int(cpus) > int(cores) else "false",
+        "KernelVersion": raw.get("kernel", ""),
+    }
+    return [{k: v for k, v in entry.items() if v}]
+
+
+def services(backend: InstanceBackend) -> list[dict[str, str]]:
+    found = []
+    for line in _run(backend, SERVICES).splitlines():
+        unit, state, description = (line.split("\t") + ["", ""])[:3]
+        if unit:
+            found.append({"Name": unit.removesuffix(".service"), "DisplayName": description,
+                          "ServiceType": "", "Status": "Running" if state == "running" else "Stopped"})
+    return [{k: v for k, v in e.items() if v} for e in found]
+
+
+def files(backend: InstanceBackend, requested: Any) -> list[dict[str, str]]:
+    if isinstance(requested, str):
+        requested = json.loads(requested) if requested.strip() else []
+    found = []
+    for spec in requested or []:
+        patterns = spec.get("Pattern") or ["*"]
+        limit = str(int(spec.get("DirScanLimit") or 5000))
+        recursive = "true" if spec.get("Recursive") else "false"
+        for line in _run(backend, FILES, str(spec.get("Path", "")), recursive, limit, *patterns).splitlines():
+            path, size, modified, accessed = (line.split("\t") + ["", "", ""])[:4]
+            folder, _, name = path.rpartition("/")
+            found.append({"Name": name, "InstalledDir": folder or "/", "Size": size,
+                          "ModificationTime": _iso(modified), "LastAccessTime": _iso(accessed)})
+    return found
+
+
+def custom(backend: InstanceBackend, instance_id: str, captured: str) -> tuple[list[Item], list[str]]:
+    """The custom inventory files' items, and a message for each file that could not be read."""
+    items, problems = [], []
+    text = _run(backend, CUSTOM, CUSTOM_FOLDER.format(instance=instance_id))
+    for chunk in text.split("\036")[1:]:
+        path, _, body = chunk.partition("\n")
+        try:
+            raw = json.loads(body)
+            content = as_content(raw["Content"])
+            items.append(Item(str(raw["TypeName"]), str(raw.get("SchemaVersion") or "1.0"), captured,
+                              content_hash(content), content))
+        except Exception as e:  # a broken file is reported, the rest still gathered (as the agent does)
+            problems.append(f"{path}: {e}")
+    return items, problems
+
+
+def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[str, Any], captured: str,
+           store: Callable[[list[Item]], None]) -> tuple[int, bytes, bytes]:
+    """Run the plugin: gather every enabled type, store the items (CaptureTime `captured`), and answer
+    (exit code, stdout, stderr)."""
+    def enabled(name: str) -> bool:
+        return str(inputs.get(name, "Enabled")) != "Disabled"
+
+    gathered: dict[str, list[dict[str, str]]] = {"AWS:InstanceInformation": instance_information(instance)}
+    problems: list[str] = []
+    steps: list[tuple[str, str, Callable[[], list[dict[str, str]]]]] = [
+        ("applications", "AWS:Application", lambda: applications(backend)),
+        ("networkConfig", "AWS:Network", lambda: network(backend)),
+        ("services", "AWS:Service", lambda: services(backend)),
+        ("instanceDetailedInformation", "AWS:InstanceDetailedInformation", lambda: detailed_information(backend)),
+    ]
+    if inputs.get("files"):
+        steps.append(("files", "AWS:File", lambda: files(backend, inputs.get("files"))))
+    for switch, type_name, collect in steps:
+        if not enabled(switch):
+            continue
+        try:
+            content = collect()
+        except Exception as e:
+            problems.append(f"{type_name}: {e}")
+            continue
+        if content or type_name != "AWS:Service":
+            gathered[type_name] = content
+    items = [Item(t, AWS_TYPES[t].version, captured, content_hash(c), c) for t, c in gathered.items()]
+    store(items)
+    refused: list[str] = []
+    if enabled("customInventory"):
+        try:
+            found, refused = custom(backend, instance.instance_id, captured)
+        except Exception as e:
+            found, refused = [], [f"custom inventory: {e}"]
+        for item in found:  # one by one: a custom item PutInventory refuses leaves the others stored
+            try:
+                store([item])
+                items.append(item)
+            except Exception as e:
+                refused.append(f"{item.type_name}: {type(e).__name__}: {e}")
+    summary = "\n".join(f"{item.type_name}: {len(item.content)} entries" for item in items)
+    # A custom inventory file that can't be read or stored fails the step (what was gathered is kept).
+    return 1 if refused else 0, summary.encode(), "\n".join(problems + refused).encode()

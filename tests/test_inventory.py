@@ -1,0 +1,304 @@
+"""Inventory against the real server and real containers: AWS-GatherSoftwareInventory through Run Command
+gathers what is really installed (compared with dpkg-query in the container), a package installed later
+shows after gathering again, custom inventory files are gathered; PutInventory's custom types round-trip
+through GetInventory, ListInventoryEntries and GetInventorySchema; aggregators count; DeleteInventory and
+DescribeInventoryDeletions; PutInventory's refusals."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fixtures_instances import BUSYBOX_IMAGE, DEBIAN_IMAGE
+from test_parameter_store import error_of
+from test_run_command import register_container, register_sshd, server, ssm, wait_invocation  # noqa: F401 (fixtures)
+
+CAPTURE = "2024-05-01T10:00:00Z"
+TOKEN = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def gather(ssm, instance_id: str, **parameters) -> dict:
+    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-GatherSoftwareInventory",
+                            Parameters={k: [v] for k, v in parameters.items()})
+    found = wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)
+    assert found["Status"] == "Success", found
+    return found
+
+
+def entries(ssm, instance_id: str, type_name: str, **kwargs) -> list[dict]:
+    out, token = [], None
+    while True:
+        page = ssm.list_inventory_entries(InstanceId=instance_id, TypeName=type_name,
+                                          **kwargs, **({"NextToken": token} if token else {}))
+        out += page["Entries"]
+        token = page.get("NextToken")
+        if not token:
+            return out
+
+
+def installed(container) -> dict[str, str]:
+    result = container.exec_run(
+        ["dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\t${Version}\n"], stderr=False
+    )
+    rows = [line.split("\t") for line in result.output.decode().splitlines()]
+    return {name: version for status, name, version in rows if status.startswith("ii")}
+
+
+def put_rack(ssm, instance_id: str, **content) -> None:
+    ssm.put_inventory(InstanceId=instance_id, Items=[{
+        "TypeName": "Custom:RackInfo", "SchemaVersion": "1.0", "CaptureTime": CAPTURE,
+        "Content": [content or {"Location": "Bay B", "Shelf": "3"}],
+    }])
+
+
+# --- gathering ---------------------------------------------------------------------------------------------------
+def test_gathering_lists_the_packages_really_installed_and_one_installed_later(ssm, server, make_container):
+    box = make_container()
+    instance_id = register_container(server, box)
+    gather(ssm, instance_id, files=json.dumps([{"Path": "/etc", "Pattern": ["host*"], "Recursive": False}]))
+
+    apps = {e["Name"]: e for e in entries(ssm, instance_id, "AWS:Application")}
+    assert {name: e["Version"] for name, e in apps.items()} == installed(box)
+    assert apps["bash"]["Architecture"] and apps["bash"]["InstalledTime"].endswith("Z")
+    assert apps["bash"]["ApplicationType"] == "shells"
+
+    info = entries(ssm, instance_id, "AWS:InstanceInformation")[0]
+    assert info["InstanceId"] == instance_id and info["PlatformType"] == "Linux"
+    assert any(e["Name"] == "lo" for e in entries(ssm, instance_id, "AWS:Network"))
+    detailed = entries(ssm, instance_id, "AWS:InstanceDetailedInformation")[0]
+    processors = box.exec_run(["grep", "-c", "^processor", "/proc/cpuinfo"]).output.decode().strip()
+    kernel = box.exec_run(["uname", "-r"]).output.decode().strip()
+    assert detailed["CPUs"] == processors and detailed["KernelVersion"] == kernel
+    files = {e["Name"] for e in entries(ssm, instance_id, "AWS:File")}
+    assert {"hostname", "hosts"} <= files
+
+    # a package built and installed in the container, no network needed
+    script = (
+        "set -e; mkdir -p /tmp/pkg/DEBIAN; "
+        "printf 'Package: ssm-emu-probe\\nVersion: 1.2.3\\nArchitecture: all\\nMaintainer: Tester <t@example.com>\\n"
+        "Description: a probe package\\n' > /tmp/pkg/DEBIAN/control; "
+        "dpkg-deb --build /tmp/pkg /tmp/probe.deb >/dev/null; dpkg -i /tmp/probe.deb >/dev/null"
+    )
+    assert box.exec_run(["/bin/sh", "-c", script]).exit_code == 0
+    gather(ssm, instance_id)
+    probe = entries(ssm, instance_id, "AWS:Application",
+                    Filters=[{"Key": "Name", "Values": ["ssm-emu-probe"], "Type": "Equal"}])
+    assert probe == [{**probe[0], "Name": "ssm-emu-probe", "Version": "1.2.3", "Architecture": "all",
+                      "Publisher": "Tester <t@example.com>", "Summary": "a probe package"}]
+    found = ssm.get_inventory(Filters=[{"Key": "AWS:Application.Name", "Values": ["ssm-emu-probe"]}])
+    assert [e["Id"] for e in found["Entities"]] == [instance_id]
+
+
+def test_custom_inventory_files_on_the_instance_are_gathered(ssm, server, make_container):
+    box = make_container()
+    instance_id = register_container(server, box)
+    folder = f"/var/lib/amazon/ssm/{instance_id}/inventory/custom"
+    body = json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:RackInfo",
+                       "Content": {"RackLocation": "Bay B/Row C", "Units": 4}})
+    write = f"mkdir -p {folder} && cat > {folder}/rack.json <<'X'\n{body}\nX"
+    assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
+    bad = json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:bad name", "Content": {"A": "1"}})
+    write = f"cat > {folder}/bad.json <<'X'\n{bad}\nX\necho '{{not json' > {folder}/broken.json"
+    assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
+    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-GatherSoftwareInventory",
+                            Parameters={"applications": ["Disabled"]})
+    failed = wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)
+    assert failed["Status"] == "Failed"
+    assert "InvalidTypeNameException" in failed["StandardErrorContent"]
+    assert "broken.json" in failed["StandardErrorContent"]
+    assert entries(ssm, instance_id, "Custom:RackInfo") == [{"RackLocation": "Bay B/Row C", "Units": "4"}]
+    assert entries(ssm, instance_id, "AWS:Application") == []
+    schema = ssm.get_inventory_schema(TypeName="Custom:RackInfo")["Schemas"][0]
+    assert {a["Name"] for a in schema["Attributes"]} == {"RackLocation", "Units"}
+
+
+# --- PutInventory and reading ------------------------------------------------------------------------------------
+def test_custom_inventory_round_trips(ssm, server, make_container):
+    instance_id = register_container(server, make_container())
+    put_rack(ssm, instance_id)
+    listed = ssm.list_inventory_entries(InstanceId=instance_id, TypeName="Custom:RackInfo")
+    assert listed["Entries"] == [{"Location": "Bay B", "Shelf": "3"}]
+    assert listed["SchemaVersion"] == "1.0" and listed["CaptureTime"] == CAPTURE
+
+    got = ssm.get_inventory(ResultAttributes=[{"TypeName": "Custom:RackInfo"}])["Entities"]
+    assert got == [{"Id": instance_id, "Data": {"Custom:RackInfo": {
+        "TypeName": "Custom:RackInfo", "SchemaVersion": "1.0", "CaptureTime": CAPTURE,
+        "Content": [{"Location": "Bay B", "Shelf": "3"}]}}}]
+    default = ssm.get_inventory()["Entities"]
+    assert list(default[0]["Data"]) == ["AWS:InstanceInformation"]
+
+    schema = ssm.get_inventory_schema(TypeName="Custom:RackInfo")["Schemas"]
+    assert schema == [{"TypeName": "Custom:RackInfo", "Version": "1.0", "Attributes": [
+        {"Name": "Location", "DataType": "string"}, {"Name": "Shelf", "DataType": "string"}]}]
+    names = {s["TypeName"] for s in ssm.get_inventory_schema()["Schemas"]}
+    assert {"AWS:Application", "AWS:InstanceInformation", "Custom:RackInfo"} <= names
+
+    for kind, values, expected in [
+        ("BeginWith", ["Bay"], True), ("NotEqual", ["Bay B"], False), ("GreaterThan", ["2"], True),
+        ("LessThan", ["3"], False), ("Exists", ["x"], True),
+    ]:
+        key = "Custom:RackInfo.Shelf" if kind in ("GreaterThan", "LessThan") else "Custom:RackInfo.Location"
+        found = ssm.get_inventory(Filters=[{"Key": key, "Values": values, "Type": kind}])["Entities"]
+        assert bool(found) is expected, kind
+
+
+def test_content_hash_unchanged_keeps_content(ssm, server, make_container):
+    instance_id = register_container(server, make_container())
+    item = {"TypeName": "Custom:App", "SchemaVersion": "1.0", "CaptureTime": CAPTURE, "ContentHash": "h1",
+            "Content": [{"Name": "a"}]}
+    ssm.put_inventory(InstanceId=instance_id, Items=[item])
+    later = {**item, "CaptureTime": "2024-05-02T10:00:00Z", "Content": [{"Name": "b"}]}
+    ssm.put_inventory(InstanceId=instance_id, Items=[later])
+    listed = ssm.list_inventory_entries(InstanceId=instance_id, TypeName="Custom:App")
+    assert listed["Entries"] == [{"Name": "a"}] and listed["CaptureTime"] == "2024-05-02T10:00:00Z"
+    ssm.put_inventory(InstanceId=instance_id, Items=[{**later, "ContentHash": "h2"}])
+    assert entries(ssm, instance_id, "Custom:App") == [{"Name": "b"}]
+
+
+def test_aggregators_count_across_two_instances(ssm, server, make_container):
+    first, second = (register_container(server, make_container()) for _ in range(2))
+    for instance_id, apps in ((first, ["nginx", "curl"]), (second, ["curl"])):
+        ssm.put_inventory(InstanceId=instance_id, Items=[{
+            "TypeName": "AWS:Application", "SchemaVersion": "1.1", "CaptureTime": CAPTURE,
+            "Content": [{"Name": name, "Version": "1"} for name in apps]}])
+    found = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Application.Name"}])["Entities"]
+    content = found[0]["Data"]["AWS:Application"]["Content"]
+    assert content == [{"Name": "curl", "Count": "2"}, {"Name": "nginx", "Count": "1"}]
+    platforms = ssm.get_inventory(Aggregators=[{"Expression": "AWS:InstanceInformation.PlatformType"}])
+    assert platforms["Entities"][0]["Data"]["AWS:InstanceInformation"]["Content"] == [
+        {"PlatformType": "Linux", "Count": "2"}]
+    code, _ = error_of(ssm.get_inventory, Aggregators=[{"Expression": "Name"}])
+    assert code == "InvalidAggregatorException"
+
+    grouped = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Application.Name", "Groups": [
+        {"Name": "HasNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"]}]},
+        {"Name": "NoNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "NotEqual"}]},
+    ]}])["Entities"][0]["Data"]["AWS:Application"]["Content"]
+    assert grouped == [{"Name": "HasNginx", "matchingCount": "1", "notMatchingCount": "1"},
+                       {"Name": "NoNginx", "matchingCount": "1", "notMatchingCount": "1"}]
+
+    page = ssm.get_inventory(MaxResults=1)
+    rest = ssm.get_inventory(MaxResults=1, NextToken=page["NextToken"])
+    assert [e["Id"] for e in page["Entities"] + rest["Entities"]] == sorted([first, second])
+    assert "NextToken" not in rest
+
+
+def test_delete_inventory_dry_run_then_real_and_deletions(ssm, server, make_container):
+    instance_id = register_container(server, make_container())
+    put_rack(ssm, instance_id)
+    dry = ssm.delete_inventory(TypeName="Custom:RackInfo", DryRun=True)
+    assert dry["DeletionSummary"]["TotalCount"] == 1 and dry["DeletionSummary"]["RemainingCount"] == 1
+    assert entries(ssm, instance_id, "Custom:RackInfo") != []
+    assert ssm.describe_inventory_deletions()["InventoryDeletions"] == []
+
+    real = ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DeleteSchema", ClientToken=TOKEN)
+    retried = ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DeleteSchema", ClientToken=TOKEN)
+    assert retried["DeletionId"] == real["DeletionId"]
+    assert real["DeletionSummary"]["SummaryItems"] == [{"Version": "1.0", "Count": 1, "RemainingCount": 0}]
+    assert entries(ssm, instance_id, "Custom:RackInfo") == []
+    assert error_of(ssm.get_inventory_schema, TypeName="Custom:RackInfo")[0] == "InvalidTypeNameException"
+    deletions = ssm.describe_inventory_deletions(DeletionId=real["DeletionId"])["InventoryDeletions"]
+    assert deletions[0]["LastStatus"] == "Complete" and deletions[0]["TypeName"] == "Custom:RackInfo"
+    code, _ = error_of(ssm.describe_inventory_deletions, DeletionId="00000000-0000-0000-0000-000000000000")
+    assert code == "InvalidDeletionIdException"
+
+    put_rack(ssm, instance_id)
+    ssm.delete_inventory(TypeName="Custom:RackInfo", SchemaDeleteOption="DisableSchema")
+    assert error_of(put_rack, ssm, instance_id)[0] == "UnsupportedInventorySchemaVersionException"
+    assert ssm.get_inventory_schema()["Schemas"][-1]["TypeName"] != "Custom:RackInfo"
+    ssm.put_inventory(InstanceId=instance_id, Items=[{
+        "TypeName": "Custom:RackInfo", "SchemaVersion": "1.1", "CaptureTime": CAPTURE, "Content": [{"Bay": "C"}]}])
+    assert ssm.get_inventory_schema(TypeName="Custom:RackInfo")["Schemas"][0]["Version"] == "1.1"
+
+
+def test_put_inventory_refuses_what_aws_refuses(ssm, server, make_container):
+    instance_id = register_container(server, make_container())
+
+    def put(**item):
+        return ssm.put_inventory(InstanceId=instance_id, Items=[{
+            "TypeName": "Custom:T", "SchemaVersion": "1.0", "CaptureTime": CAPTURE, "Content": [{"A": "1"}],
+            **item}])
+
+    assert error_of(put, TypeName="AWS:Nonsense")[0] == "InvalidTypeNameException"
+    assert error_of(put, TypeName="Custom:bad name")[0] == "InvalidTypeNameException"
+    assert error_of(put, TypeName="AWS:Application", SchemaVersion="1.1",
+                    Content=[{"Colour": "red"}])[0] == "InvalidItemContentException"
+    code, _ = error_of(put, TypeName="AWS:Application", SchemaVersion="9.0")
+    assert code == "UnsupportedInventorySchemaVersionException"
+    assert error_of(put, Context={"ExecutionId": "x"})[0] == "UnsupportedInventoryItemContextException"
+    assert error_of(put, CaptureTime="yesterday")[0] == "ValidationException"
+    assert error_of(put, Content=[{"A": "x" * 4096}] * 300)[0] == "ItemSizeLimitExceededException"
+    put()
+    assert error_of(put, Content=[{"B": "2"}])[0] == "ItemContentMismatchException"
+    put(SchemaVersion="2.0", Content=[{"B": "2"}])
+    for n in range(19):
+        put(TypeName=f"Custom:T{n}")
+    assert error_of(put, TypeName="Custom:OneTooMany")[0] == "CustomSchemaCountLimitExceededException"
+    code, _ = error_of(ssm.put_inventory, InstanceId="mi-0123456789abcdef0", Items=[{
+        "TypeName": "Custom:T", "SchemaVersion": "1.0", "CaptureTime": CAPTURE, "Content": []}])
+    assert code == "InvalidInstanceId"
+
+
+def test_gathering_on_a_machine_without_a_package_manager_or_systemd(ssm, server, busybox_container):
+    instance_id = register_container(server, busybox_container)
+    found = gather(ssm, instance_id)
+    assert "AWS:Application: 0 entries" in found["StandardOutputContent"], found["StandardErrorContent"]
+    assert entries(ssm, instance_id, "AWS:Application") == []
+    # the container has no network, only its loopback
+    assert [(e["Name"], e["IPV4"]) for e in entries(ssm, instance_id, "AWS:Network")] == [("lo", "127.0.0.1")]
+    assert ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Service"}])["Entities"] == []
+
+    server.admin_call("DELETE", f"/_emulator/instances/{instance_id}")
+    kept = ssm.get_inventory(Filters=[{"Key": "AWS:InstanceInformation.InstanceStatus", "Values": ["Terminated"]}])
+    assert [e["Id"] for e in kept["Entities"]] == [instance_id]
+
+
+def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
+    instance_id = register_sshd(server, sshd)
+    gather(ssm, instance_id, applications="Disabled")
+    first = ssm.list_inventory_entries(InstanceId=instance_id, TypeName="AWS:Network")
+    assert first["Entries"] and first["SchemaVersion"] == "1.0"
+    gather(ssm, instance_id, applications="Disabled")
+    again = ssm.list_inventory_entries(InstanceId=instance_id, TypeName="AWS:Network")
+    assert again["Entries"] == first["Entries"]
+    item = ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Network"}])["Entities"][0]["Data"]["AWS:Network"]
+    assert len(item["ContentHash"]) == 32  # MD5
+
+
+# Stand-ins for rpm (on Debian, its dpkg-query moved away; busybox's sh would run its own rpm applet) and
+# apk (on busybox), as there is no RPM or Alpine image here: they answer the listings gathering asks for,
+# as the real tools print them.
+FAKE_RPM = """#!/bin/sh
+[ "$1" = -qa ] || exit 1
+[ "$2" = --queryformat ] || exit 0
+printf 'openssl\\t3.0.7-27.el9\\tx86_64\\tRed Hat, Inc.\\tUtilities for TLS\\t1700000000\\tUnspecified\\t(none)\\n'
+"""
+FAKE_APK = """#!/bin/sh
+[ "$1 $2" = "list -I" ] || exit 1
+echo 'musl-1.2.4-r2 x86_64 {musl} (MIT) [installed]'
+echo 'ca-certificates-bundle-20230506-r0 x86_64 {ca-certificates} (MPL-2.0 AND MIT) [installed]'
+"""
+
+
+@pytest.mark.parametrize("image,tool,script,expected", [
+    (DEBIAN_IMAGE, "rpm", FAKE_RPM, [{"Name": "openssl", "Version": "3.0.7-27.el9", "Architecture": "x86_64",
+                        "Publisher": "Red Hat, Inc.", "Summary": "Utilities for TLS",
+                        "PackageId": "openssl-3.0.7-27.el9.x86_64.rpm", "InstalledTime": "2023-11-14T22:13:20Z",
+                        "ApplicationType": "Unspecified"}]),
+    (BUSYBOX_IMAGE, "apk", FAKE_APK, [{"Name": "ca-certificates-bundle", "Version": "20230506-r0",
+                                      "Architecture": "x86_64", "PackageId": "ca-certificates-bundle-20230506-r0"},
+                       {"Name": "musl", "Version": "1.2.4-r2", "Architecture": "x86_64",
+                        "PackageId": "musl-1.2.4-r2"}]),
+])
+def test_gathering_reads_rpm_and_apk_listings(ssm, server, make_container, image, tool, script, expected):
+    box = make_container(image=image)
+    install = (
+        f"mkdir -p /usr/local/bin && cat > /usr/local/bin/{tool} <<'X'\n{script}X\n"
+        f"chmod +x /usr/local/bin/{tool}"
+        " && if [ -e /usr/bin/dpkg-query ]; then mv /usr/bin/dpkg-query /usr/bin/dpkg-query.away; fi"
+    )
+    assert box.exec_run(["/bin/sh", "-c", install]).exit_code == 0
+    instance_id = register_container(server, box)
+    gather(ssm, instance_id)
+    found = sorted(entries(ssm, instance_id, "AWS:Application"), key=lambda e: e["Name"])
+    assert found == expected
