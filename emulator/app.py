@@ -35,6 +35,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.parameter_store import ParameterStore
     from emulator.run_command import RunCommand
     from emulator.session_manager import SessionManager
+    from emulator.state_manager import StateManager
     from emulator.tags import Tags
 
     parameter_store = ParameterStore(services)
@@ -56,9 +57,15 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         ),
     )
     change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
+    # State Manager reports each association run to Compliance (SyncCompliance AUTO) through `compliance=`,
+    # the Compliance capability, where one is built; without it runs are not reported.
+    state_manager = StateManager(
+        services, documents=documents, instances=managed_instances, run_command=run_command, automation=automation,
+        compliance=None,
+    )
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,
-        session_manager, change_calendars, automation, change_manager,
+        session_manager, change_calendars, automation, change_manager, state_manager,
     ]
 
 
