@@ -183,12 +183,16 @@ class StateManager:
         document = self.documents.resolve(ctx, definition["Name"], definition.get("DocumentVersion"))
         if document.document_type not in RUNNABLE_TYPES:
             raise InvalidDocument(NOT_RUNNABLE.format(name=document.name, type=document.document_type))
-        validate_and_fill(document.parameters, definition.get("Parameters"), error=InvalidParameters)
         has_instance, targets = bool(definition.get("InstanceId")), definition.get("Targets") or []
-        if document.document_type == "Command" and has_instance == bool(targets):
-            raise InvalidTarget(TARGETS_NEEDED)
         if document.document_type == "Automation" and targets and not definition.get("AutomationTargetParameterName"):
             raise InvalidTarget(AUTOMATION_TARGET_NEEDED)
+        given = dict(definition.get("Parameters") or {})
+        target_parameter = definition.get("AutomationTargetParameterName")
+        if target_parameter and definition.get("Targets"):
+            given.setdefault(target_parameter, ["target"])  # each target's value, filled in at each run
+        validate_and_fill(document.parameters, given, error=InvalidParameters)
+        if document.document_type == "Command" and has_instance == bool(targets):
+            raise InvalidTarget(TARGETS_NEEDED)
         for target in targets:
             key = target.get("Key") or ""
             if key.startswith("resource-groups:"):

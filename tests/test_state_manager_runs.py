@@ -1,0 +1,146 @@
+"""State Manager applying associations for real, on real containers (the server runs rate() schedules 1800 times
+faster: rate(30 minutes) falls due every second): a scheduled association runs again and again and each run
+really ran; a container registered later with matching tags gets an existing association; a failing command shows
+Failed in the overview, the execution and the instance's status; StartAssociationsOnce; an Automation runbook
+association."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from conftest import EmulatorProcess
+from test_automation import runbook
+from test_managed_instances import wait_for
+from test_parameter_store import error_of
+from test_run_command import register_container
+from test_state_manager import server, ssm  # noqa: F401  (fixtures)
+
+SCRIPT = "AWS-RunShellScript"
+
+
+def lines_of(container, path: str) -> list[str]:
+    result = container.exec_run(["sh", "-c", f"cat {path} 2>/dev/null || true"])
+    return result.output.decode().split()
+
+
+def executions(ssm, association_id: str) -> list[dict]:
+    return ssm.describe_association_executions(AssociationId=association_id)["AssociationExecutions"]
+
+
+def ended_executions(ssm, association_id: str, at_least: int = 1, timeout: float = 30) -> list[dict]:
+    def enough():
+        ended = [e for e in executions(ssm, association_id) if e["Status"] != "InProgress"]
+        return ended if len(ended) >= at_least else None
+
+    return wait_for(enough, timeout, f"{at_least} runs of association {association_id}")  # type: ignore[return-value]
+
+
+def test_rate_schedule_runs_repeatedly(ssm, server: EmulatorProcess, make_container):
+    box = make_container()
+    team = uuid.uuid4().hex[:8]
+    instance_id = register_container(server, box, tags={"team": team})
+    path = f"/tmp/sm-{team}"
+    created = ssm.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="rate(30 minutes)",
+        Parameters={"commands": [f"date +%s.%N >> {path}"]})["AssociationDescription"]
+    association_id = created["AssociationId"]
+    wait_for(lambda: len(lines_of(box, path)) >= 3, 30, "three runs on the container")
+    runs = ended_executions(ssm, association_id, at_least=2)
+    assert all(r["Status"] == "Success" and r["ResourceCountByStatus"] == "{Success=1}" for r in runs)
+    target = ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=runs[0]["ExecutionId"])["AssociationExecutionTargets"][0]
+    assert target["ResourceId"] == instance_id and target["Status"] == "Success"
+    assert target["OutputSource"]["OutputSourceType"] == "RunCommand"
+    command = ssm.list_commands(CommandId=target["OutputSource"]["OutputSourceId"])["Commands"][0]
+    assert association_id in command["Comment"]
+    described = ssm.describe_association(AssociationId=association_id)["AssociationDescription"]
+    assert described["Overview"]["Status"] == "Success"
+    assert described["Overview"]["AssociationStatusAggregatedCount"] == {"Success": 1}
+    assert "LastExecutionDate" in described and "LastSuccessfulExecutionDate" in described
+    status = ssm.describe_instance_associations_status(InstanceId=instance_id)["InstanceAssociationStatusInfos"]
+    assert [(s["AssociationId"], s["Status"]) for s in status] == [(association_id, "Success")]
+    assert status[0]["ExecutionSummary"].startswith("1 out of 1 plugin processed, 1 success")
+    effective = ssm.describe_effective_instance_associations(InstanceId=instance_id)["Associations"]
+    assert [a["AssociationId"] for a in effective] == [association_id]
+    assert json.loads(effective[0]["Content"])["schemaVersion"]
+    info = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"][0]
+    assert info.get("AssociationStatus") == "Success"
+    ssm.delete_association(AssociationId=association_id)
+
+
+def test_instance_registered_later_gets_the_association(ssm, server: EmulatorProcess, make_container):
+    team = uuid.uuid4().hex[:8]
+    path = f"/tmp/late-{team}"
+    association_id = ssm.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}],
+        Parameters={"commands": [f"echo applied >> {path}"]})["AssociationDescription"]["AssociationId"]
+    box = make_container()
+    instance_id = register_container(server, box, tags={"team": team})
+    wait_for(lambda: lines_of(box, path) == ["applied"], 30, "the association applied to the new instance")
+
+    def succeeded():
+        found = ssm.describe_instance_associations_status(InstanceId=instance_id)["InstanceAssociationStatusInfos"]
+        return found if found and found[0]["Status"] == "Success" else None
+
+    assert wait_for(succeeded, 20, "the instance's association status")[0]["AssociationId"] == association_id
+
+
+def test_failing_command_shows_failed(ssm, server: EmulatorProcess, make_container):
+    box = make_container()
+    team = uuid.uuid4().hex[:8]
+    instance_id = register_container(server, box, tags={"team": team})
+    association_id = ssm.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}],
+        Parameters={"commands": ["echo broken >&2", "exit 3"]})["AssociationDescription"]["AssociationId"]
+    run = ended_executions(ssm, association_id)[0]
+    assert run["Status"] == "Failed" and run["ResourceCountByStatus"] == "{Failed=1}"
+    overview = ssm.describe_association(AssociationId=association_id)["AssociationDescription"]["Overview"]
+    assert overview == {"Status": "Failed", "DetailedStatus": "Failed",
+                        "AssociationStatusAggregatedCount": {"Failed": 1}}
+    status = ssm.describe_instance_associations_status(InstanceId=instance_id)["InstanceAssociationStatusInfos"][0]
+    assert status["Status"] == "Failed" and status["ErrorCode"] == "3"
+    failed = ssm.list_associations(AssociationFilterList=[{"key": "AssociationStatusName", "value": "Failed"}])
+    assert [a["AssociationId"] for a in failed["Associations"]] == [association_id]
+
+
+def test_start_associations_once(ssm, server: EmulatorProcess, make_container):
+    box = make_container()
+    team = uuid.uuid4().hex[:8]
+    register_container(server, box, tags={"team": team})
+    path = f"/tmp/once-{team}"
+    association_id = ssm.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="cron(0 0 1 1 ? 2099)",
+        ApplyOnlyAtCronInterval=True,
+        Parameters={"commands": [f"echo once >> {path}"]})["AssociationDescription"]["AssociationId"]
+    assert executions(ssm, association_id) == []  # held to its schedule
+    ssm.start_associations_once(AssociationIds=[association_id])
+    wait_for(lambda: lines_of(box, path) == ["once"], 30, "the association applied once")
+    assert len(ended_executions(ssm, association_id)) == 1
+
+
+def test_automation_runbook_association(ssm, server: EmulatorProcess, make_container):
+    box = make_container()
+    team = uuid.uuid4().hex[:8]
+    instance_id = register_container(server, box, tags={"team": team})
+    name = runbook(ssm, [
+        {"name": "mark", "action": "aws:runCommand", "inputs": {
+            "DocumentName": SCRIPT, "InstanceIds": ["{{ InstanceId }}"],
+            "Parameters": {"commands": ["echo by-runbook > /tmp/runbook-{{ Marker }}"]}}},
+    ], parameters={"InstanceId": {"type": "String"}, "Marker": {"type": "String"}})
+    association_id = ssm.create_association(
+        Name=name, Targets=[{"Key": "tag:team", "Values": [team]}], AutomationTargetParameterName="InstanceId",
+        Parameters={"Marker": [team]})["AssociationDescription"]["AssociationId"]
+    wait_for(lambda: lines_of(box, f"/tmp/runbook-{team}") == ["by-runbook"], 40, "the runbook's command")
+    run = ended_executions(ssm, association_id, timeout=40)[0]
+    assert run["Status"] == "Success"
+    target = ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=run["ExecutionId"])["AssociationExecutionTargets"][0]
+    assert target["ResourceType"] == "AutomationExecution"
+    automation = ssm.get_automation_execution(AutomationExecutionId=target["ResourceId"])["AutomationExecution"]
+    assert automation["DocumentName"] == name and automation["AutomationExecutionStatus"] == "Success"
+    assert automation["TargetParameterName"] == "InstanceId"
+    assert automation["Targets"] == [{"Key": "tag:team", "Values": [team]}]
+    assert instance_id in json.dumps(automation.get("ResolvedTargets", {}))
+    assert error_of(ssm.create_association, Name=name, Targets=[{"Key": "tag:team", "Values": ["x"]}],
+                    Parameters={"Marker": ["x"]})[0] == "InvalidTarget"  # no AutomationTargetParameterName
