@@ -144,3 +144,29 @@ def test_automation_runbook_association(ssm, server: EmulatorProcess, make_conta
     assert instance_id in json.dumps(automation.get("ResolvedTargets", {}))
     assert error_of(ssm.create_association, Name=name, Targets=[{"Key": "tag:team", "Values": ["x"]}],
                     Parameters={"Marker": ["x"]})[0] == "InvalidTarget"  # no AutomationTargetParameterName
+
+
+def test_schedule_goes_on_after_a_restart(start_emulator, make_container, tmp_path):
+    from conftest import FAST_INSTANCE_CHECKS, FAST_SCHEDULES, make_client
+
+    data = str(tmp_path / "data")
+    env = {**FAST_INSTANCE_CHECKS, **FAST_SCHEDULES}
+    server = start_emulator("--data-dir", data, "--log-level", "info", env=env)
+    client = make_client(server.url)
+    box = make_container()
+    team = uuid.uuid4().hex[:8]
+    register_container(server, box, tags={"team": team})
+    path = f"/tmp/restart-{team}"
+    association_id = client.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="rate(30 minutes)",
+        Parameters={"commands": [f"echo run >> {path}"]})["AssociationDescription"]["AssociationId"]
+    wait_for(lambda: len(lines_of(box, path)) >= 2, 30, "two runs before the restart")
+    server.kill_hard()
+    before = len(lines_of(box, path))
+    restarted = start_emulator("--data-dir", data, "--log-level", "info", env=env)
+    client = make_client(restarted.url)
+    wait_for(lambda: len(lines_of(box, path)) >= before + 2, 30, "two more runs after the restart")
+    described = client.describe_association(AssociationId=association_id)["AssociationDescription"]
+    assert described["ScheduleExpression"] == "rate(30 minutes)"
+    # Only the newest run may still be going: one the kill interrupted ended Failed at the restart.
+    assert [e for e in executions(client, association_id)[1:] if e["Status"] == "InProgress"] == []

@@ -114,8 +114,8 @@ class AssociationRunner:
         with self.db.read() as conn:
             idle = [r for r in storage.every(conn) if not r["running"] and r["document_type"] == "Command"]
         for row in idle:
-            if row["last_execution"] is None and row["next_run"] is not None:
-                continue  # not applied yet: its first run covers every instance
+            if row["last_execution"] is None and json.loads(row["definition"]).get("ApplyOnlyAtCronInterval"):
+                continue  # held to its schedule: its first run covers every instance
             with self.db.read() as conn:
                 applied = storage.applied_instances(conn, row["id"])
             try:
