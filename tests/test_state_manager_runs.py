@@ -23,6 +23,13 @@ def lines_of(container, path: str) -> list[str]:
     return result.output.decode().split()
 
 
+def tagged_container(server: EmulatorProcess, make_container) -> tuple[object, str, str]:
+    """(a new container, the unique team tag it is registered with, its instance ID)."""
+    box = make_container()
+    team = uuid.uuid4().hex[:8]
+    return box, team, register_container(server, box, tags={"team": team})
+
+
 def executions(ssm, association_id: str) -> list[dict]:
     return ssm.describe_association_executions(AssociationId=association_id)["AssociationExecutions"]
 
@@ -36,9 +43,7 @@ def ended_executions(ssm, association_id: str, at_least: int = 1, timeout: float
 
 
 def test_rate_schedule_runs_repeatedly(ssm, server: EmulatorProcess, make_container):
-    box = make_container()
-    team = uuid.uuid4().hex[:8]
-    instance_id = register_container(server, box, tags={"team": team})
+    box, team, instance_id = tagged_container(server, make_container)
     path = f"/tmp/sm-{team}"
     created = ssm.create_association(
         Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="rate(30 minutes)",
@@ -87,9 +92,7 @@ def test_instance_registered_later_gets_the_association(ssm, server: EmulatorPro
 
 
 def test_failing_command_shows_failed(ssm, server: EmulatorProcess, make_container):
-    box = make_container()
-    team = uuid.uuid4().hex[:8]
-    instance_id = register_container(server, box, tags={"team": team})
+    box, team, instance_id = tagged_container(server, make_container)
     association_id = ssm.create_association(
         Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}],
         Parameters={"commands": ["echo broken >&2", "exit 3"]})["AssociationDescription"]["AssociationId"]
@@ -105,9 +108,7 @@ def test_failing_command_shows_failed(ssm, server: EmulatorProcess, make_contain
 
 
 def test_start_associations_once(ssm, server: EmulatorProcess, make_container):
-    box = make_container()
-    team = uuid.uuid4().hex[:8]
-    register_container(server, box, tags={"team": team})
+    box, team, _ = tagged_container(server, make_container)
     path = f"/tmp/once-{team}"
     association_id = ssm.create_association(
         Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="cron(0 0 1 1 ? 2099)",
@@ -120,9 +121,7 @@ def test_start_associations_once(ssm, server: EmulatorProcess, make_container):
 
 
 def test_automation_runbook_association(ssm, server: EmulatorProcess, make_container):
-    box = make_container()
-    team = uuid.uuid4().hex[:8]
-    instance_id = register_container(server, box, tags={"team": team})
+    box, team, instance_id = tagged_container(server, make_container)
     name = runbook(ssm, [
         {"name": "mark", "action": "aws:runCommand", "inputs": {
             "DocumentName": SCRIPT, "InstanceIds": ["{{ InstanceId }}"],
@@ -153,9 +152,7 @@ def test_schedule_goes_on_after_a_restart(start_emulator, make_container, tmp_pa
     env = {**FAST_INSTANCE_CHECKS, **FAST_SCHEDULES}
     server = start_emulator("--data-dir", data, "--log-level", "info", env=env)
     client = make_client(server.url)
-    box = make_container()
-    team = uuid.uuid4().hex[:8]
-    register_container(server, box, tags={"team": team})
+    box, team, _ = tagged_container(server, make_container)
     path = f"/tmp/restart-{team}"
     association_id = client.create_association(
         Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="rate(30 minutes)",
