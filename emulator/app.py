@@ -61,7 +61,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     # the Compliance capability, where one is built; without it runs are not reported.
     state_manager = StateManager(
         services, documents=documents, instances=managed_instances, run_command=run_command, automation=automation,
-        compliance=None,
+        calendars=change_calendars, compliance=None,
     )
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, run_command,

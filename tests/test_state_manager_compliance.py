@@ -56,7 +56,7 @@ def runner_with(compliance, sync: str | None = None):
     services.db.migrate(COMPONENT, MIGRATIONS)
     run_command = AnsweringRunCommand()
     runner = AssociationRunner(services, instances=TwoInstances(), run_command=run_command, automation=None,
-                               compliance=compliance)
+                               calendars=None, compliance=compliance)
     definition = {"Name": "AWS-RunShellScript", "Targets": [{"Key": "tag:team", "Values": ["web"]}],
                   "Parameters": {"commands": ["true"]}}
     if sync:

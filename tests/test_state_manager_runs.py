@@ -6,6 +6,7 @@ association."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 from conftest import EmulatorProcess
@@ -167,3 +168,25 @@ def test_schedule_goes_on_after_a_restart(start_emulator, make_container, tmp_pa
     assert described["ScheduleExpression"] == "rate(30 minutes)"
     # Only the newest run may still be going: one the kill interrupted ended Failed at the restart.
     assert [e for e in executions(client, association_id)[1:] if e["Status"] == "InProgress"] == []
+
+
+CLOSED_CALENDAR = "\r\n".join([
+    "BEGIN:VCALENDAR", "PRODID:-//AWS//Change Calendar 1.0//EN", "VERSION:2.0", "X-CALENDAR-TYPE:DEFAULT_CLOSED",
+    "END:VCALENDAR", ""])
+
+
+def test_closed_change_calendar_holds_the_association(ssm, server: EmulatorProcess, make_container):
+    box, team, _ = tagged_container(server, make_container)
+    calendar = f"freeze-{team}"
+    ssm.create_document(Name=calendar, Content=CLOSED_CALENDAR, DocumentType="ChangeCalendar", DocumentFormat="TEXT")
+    path = f"/tmp/calendar-{team}"
+    request = {"Name": SCRIPT, "Targets": [{"Key": "tag:team", "Values": [team]}],
+               "Parameters": {"commands": [f"echo ran >> {path}"]}}
+    assert error_of(ssm.create_association, **request, CalendarNames=["NoSuchCalendar"])[0] == "InvalidDocument"
+    association_id = ssm.create_association(**request, CalendarNames=[calendar])["AssociationDescription"][
+        "AssociationId"]
+    ssm.start_associations_once(AssociationIds=[association_id])
+    time.sleep(2)  # four sweeps: none may run it while the calendar is CLOSED
+    assert lines_of(box, path) == [] and executions(ssm, association_id) == []
+    ssm.update_association(AssociationId=association_id, Parameters=request["Parameters"])  # no CalendarNames
+    wait_for(lambda: lines_of(box, path) == ["ran"], 30, "the association once the calendar no longer holds it")

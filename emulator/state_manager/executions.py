@@ -11,6 +11,9 @@ Durable: when an association next falls due is stored (`next_run`), so schedules
 the emulator was in the middle of when it stopped ends Failed (its commands may have finished unseen); the
 association is applied again when it next falls due.
 
+A run that falls due while one of the association's change calendars (CalendarNames) is CLOSED waits until they
+are all OPEN, then runs.
+
 Instances that come to match an association's targets later (registered, tagged, back online) get it applied
 by the sweep, which looks for Online instances the association has no status for. Instances that are not Online
 are left for that sweep: a command to an offline instance would wait up to an hour for it.
@@ -32,6 +35,7 @@ from emulator.state_manager import schedule, storage
 
 if TYPE_CHECKING:
     from emulator.automation import Automation
+    from emulator.change_calendar import ChangeCalendars
     from emulator.managed_instances import ManagedInstances
     from emulator.run_command import RunCommand
     from emulator.services import Services
@@ -84,7 +88,7 @@ def next_run(sched: schedule.Schedule | None, definition: dict[str, Any], now: f
 
 class AssociationRunner:
     def __init__(self, services: Services, *, instances: ManagedInstances, run_command: RunCommand,
-                 automation: Automation, compliance: Any = None) -> None:
+                 automation: Automation, calendars: ChangeCalendars, compliance: Any = None) -> None:
         self.db = services.db
         self.clock = services.clock
         self.background = services.background
@@ -92,6 +96,7 @@ class AssociationRunner:
         self.instances = instances
         self.run_command = run_command
         self.automation = automation
+        self.calendars = calendars
         self.compliance = compliance
         self._pool: WorkerPool | None = None
 
@@ -109,12 +114,15 @@ class AssociationRunner:
             due = storage.due(conn, now)
         for row in due:
             definition = json.loads(row["definition"])
+            if self._held(row, definition):
+                continue
             sched = schedule.parse(definition["ScheduleExpression"]) if definition.get("ScheduleExpression") else None
             self._launch(row, next_run(sched, definition, now, self.scale), None)
         with self.db.read() as conn:
             idle = [r for r in storage.every(conn) if not r["running"] and r["document_type"] == "Command"]
         for row in idle:
-            if row["last_execution"] is None and json.loads(row["definition"]).get("ApplyOnlyAtCronInterval"):
+            definition = json.loads(row["definition"])
+            if row["last_execution"] is None and definition.get("ApplyOnlyAtCronInterval"):
                 continue  # held to its schedule: its first run covers every instance
             with self.db.read() as conn:
                 applied = storage.applied_instances(conn, row["id"])
@@ -122,8 +130,19 @@ class AssociationRunner:
                 fresh = [i for i in self._instances(row) if i not in applied]
             except Exception:  # targets that no longer resolve (e.g. a resource group) are reported by runs
                 continue
-            if fresh:
+            if fresh and not self._held(row, definition):
                 self._launch(row, row["next_run"], fresh)
+
+    def _held(self, row: Any, definition: dict[str, Any]) -> bool:
+        """True while a change calendar of the association is CLOSED (or can't be read): its run waits."""
+        names = definition.get("CalendarNames")
+        if not names:
+            return False
+        try:
+            return self.calendars.state(row["account"], row["region"], names).state != "OPEN"
+        except Exception as e:
+            log.warning("association %s: its change calendars can't be read: %s", row["id"], e)
+            return True
 
     def _launch(self, row: Any, next_due: float | None, only: list[str] | None) -> None:
         with self.db.write() as conn:
@@ -174,7 +193,8 @@ class AssociationRunner:
             storage.add_execution(conn, execution_id, row["id"], row["version"], started)
         ctx = context(row["account"], row["region"])
         try:
-            outcomes = self._automation(ctx, row, definition) if automation else self._command(ctx, row, definition, ids)
+            outcomes = (self._automation(ctx, row, definition) if automation
+                        else self._command(ctx, row, definition, ids))
         except Exception as e:
             log.warning("association %s: run %s failed: %s", row["id"], execution_id, e)
             outcomes = [Outcome(i, "ManagedInstance", "Failed", "Failed", None, None,

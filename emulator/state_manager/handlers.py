@@ -73,6 +73,7 @@ from emulator.tags import store as tag_store
 
 if TYPE_CHECKING:
     from emulator.automation import Automation
+    from emulator.change_calendar import ChangeCalendars
     from emulator.documents import Documents
     from emulator.managed_instances import ManagedInstances
     from emulator.run_command import RunCommand
@@ -105,7 +106,8 @@ class StateManager:
     """State Manager: associations of documents with managed instances, applied on their schedule."""
 
     def __init__(self, services: Services, *, documents: Documents, instances: ManagedInstances,
-                 run_command: RunCommand, automation: Automation, compliance: Any = None) -> None:
+                 run_command: RunCommand, automation: Automation, calendars: ChangeCalendars,
+                 compliance: Any = None) -> None:
         self.db = services.db
         self.clock = services.clock
         self.scale = services.config.schedule_scale
@@ -113,9 +115,10 @@ class StateManager:
         tag_store.migrate(self.db)
         self.documents = documents
         self.instances = instances
+        self.calendars = calendars
         self.compliance = compliance
         self.runner = AssociationRunner(services, instances=instances, run_command=run_command,
-                                        automation=automation, compliance=compliance)
+                                        automation=automation, calendars=calendars, compliance=compliance)
         services.taggable.register(storage.RESOURCE_TYPE, self._taggable_id)
         instances.use_association_status(self.instance_association_status)
 
@@ -199,6 +202,8 @@ class StateManager:
                 raise InvalidTarget(RESOURCE_GROUPS_UNSUPPORTED.format(key=key))
             if not (key.lower() == "instanceids" or key == "tag-key" or (key.startswith("tag:") and len(key) > 4)):
                 raise InvalidTarget(f"Target key {key} isn't supported. Use InstanceIds, tag:<key> or tag-key.")
+        if definition.get("CalendarNames"):  # one that can't be read is refused now, as GetCalendarState would
+            self.calendars.state_for(ctx, definition["CalendarNames"])
         expression = definition.get("ScheduleExpression")
         sched = schedule.parse(expression) if expression else None
         if definition.get("ScheduleOffset") and (sched is None or sched.kind != "cron"):
@@ -383,7 +388,8 @@ class StateManager:
         after = paging.decode("DescribeEffectiveInstanceAssociations", req.NextToken, int)
         effective = []
         with self.db.read() as conn:
-            rows = [r for r in storage.owned(conn, ctx.account_id, ctx.region, after) if r["document_type"] == "Command"]
+            rows = [r for r in storage.owned(conn, ctx.account_id, ctx.region, after)
+                    if r["document_type"] == "Command"]
         for row in rows:
             targets = json.loads(row["definition"]).get("Targets")
             if row["instance_id"] != instance.instance_id and not (
