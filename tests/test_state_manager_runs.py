@@ -190,3 +190,21 @@ def test_closed_change_calendar_holds_the_association(ssm, server: EmulatorProce
     assert lines_of(box, path) == [] and executions(ssm, association_id) == []
     ssm.update_association(AssociationId=association_id, Parameters=request["Parameters"])  # no CalendarNames
     wait_for(lambda: lines_of(box, path) == ["ran"], 30, "the association once the calendar no longer holds it")
+
+
+def test_status_while_running_and_at_schedule(ssm, server: EmulatorProcess, make_container):
+    box, team, instance_id = tagged_container(server, make_container)
+    targets = [{"Key": "tag:team", "Values": [team]}]
+    held = ssm.create_association(Name=SCRIPT, Targets=targets, ScheduleExpression="at(2099-01-01T00:00:00)",
+                                  Parameters={"commands": ["echo early"]})["AssociationDescription"]
+    slow = ssm.create_association(Name=SCRIPT, Targets=targets,
+                                  Parameters={"commands": ["sleep 2"]})["AssociationDescription"]
+
+    def statuses():
+        found = ssm.describe_instance_associations_status(InstanceId=instance_id)["InstanceAssociationStatusInfos"]
+        return {s["AssociationId"]: s["Status"] for s in found}
+
+    wait_for(lambda: statuses().get(slow["AssociationId"]) == "InProgress", 20, "the run to be InProgress")
+    wait_for(lambda: statuses().get(slow["AssociationId"]) == "Success", 20, "the run to end")
+    assert held["AssociationId"] not in statuses()  # at(): only at its time, not at creation nor for new targets
+    assert executions(ssm, held["AssociationId"]) == []

@@ -9,7 +9,7 @@ counts them.
 
 Durable: when an association next falls due is stored (`next_run`), so schedules go on after a restart. A run
 the emulator was in the middle of when it stopped ends Failed (its commands may have finished unseen); the
-association is applied again when it next falls due.
+association is applied again when it next falls due. While a run goes on, its instances' status is InProgress.
 
 A run that falls due while one of the association's change calendars (CalendarNames) is CLOSED waits until they
 are all OPEN, then runs.
@@ -122,8 +122,10 @@ class AssociationRunner:
             idle = [r for r in storage.every(conn) if not r["running"] and r["document_type"] == "Command"]
         for row in idle:
             definition = json.loads(row["definition"])
-            if row["last_execution"] is None and definition.get("ApplyOnlyAtCronInterval"):
-                continue  # held to its schedule: its first run covers every instance
+            held_to_schedule = definition.get("ApplyOnlyAtCronInterval") or str(
+                definition.get("ScheduleExpression", "")).startswith("at(")
+            if row["last_execution"] is None and held_to_schedule:
+                continue  # not applied before its time: its first run covers every instance
             with self.db.read() as conn:
                 applied = storage.applied_instances(conn, row["id"])
             try:
@@ -189,8 +191,12 @@ class AssociationRunner:
                 ids = []
             if not ids:
                 return  # nothing to apply it to now; the sweep applies it when instances come
+        document_version = definition.get("DocumentVersion") or "$DEFAULT"
         with self.db.write() as conn:
             storage.add_execution(conn, execution_id, row["id"], row["version"], started)
+            for instance_id in ids:
+                storage.put_instance_status(conn, row["id"], instance_id, row["version"], document_version,
+                                            "InProgress", "InProgress", "InProgress", "", started)
         ctx = context(row["account"], row["region"])
         try:
             outcomes = (self._automation(ctx, row, definition) if automation
@@ -206,7 +212,6 @@ class AssociationRunner:
         for outcome in outcomes:
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         status = "Failed" if counts.get("Failed") or (automation and not outcomes) else "Success"
-        document_version = definition.get("DocumentVersion") or "$DEFAULT"
         with self.db.write() as conn:
             if storage.any_by_id(conn, row["id"]) is None:
                 return  # deleted while it ran

@@ -130,12 +130,13 @@ class StateManager:
             return resource_id if storage.by_id(conn, ctx.account_id, ctx.region, resource_id) else None
 
     def instance_association_status(self, instance_id: str) -> str | None:
-        """DescribeInstanceInformation's AssociationStatus: Failed when any association failed there."""
+        """DescribeInstanceInformation's AssociationStatus: Failed when any association failed there, Pending
+        while one is being applied, else Success."""
         with self.db.read() as conn:
-            statuses = storage.instance_status_summary(conn, instance_id)
+            statuses = set(storage.instance_status_summary(conn, instance_id))
         if not statuses:
             return None
-        return "Failed" if "Failed" in statuses else "Success"
+        return "Failed" if "Failed" in statuses else "Pending" if "InProgress" in statuses else "Success"
 
     # --- CreateAssociation ----------------------------------------------------------------------------------
     @operation("CreateAssociation")

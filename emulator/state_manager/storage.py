@@ -156,8 +156,12 @@ def end_execution(conn: sqlite3.Connection, execution_id: str, status: str, deta
 
 
 def interrupt_executions(conn: sqlite3.Connection, at: float) -> None:
+    """Runs going on when the emulator stopped end Failed, with their instances' statuses."""
     conn.execute("UPDATE sm_execution SET status = 'Failed', detailed_status = 'Failed', ended_at = ?"
                  " WHERE status = 'InProgress'", (at,))
+    conn.execute("UPDATE sm_instance_status SET status = 'Failed', detailed_status = 'Failed',"
+                 " summary = 'The run was interrupted by an emulator restart.', at = ? WHERE status = 'InProgress'",
+                 (at,))
 
 
 def executions(conn: sqlite3.Connection, association_id: str, where: Sequence[str], params: Sequence[Any],
