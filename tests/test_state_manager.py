@@ -40,6 +40,8 @@ def test_create_and_describe(ssm):
     assert created["AssociationVersion"] == "1"
     assert created["Overview"] == {"Status": "Pending", "DetailedStatus": "Creating"}
     assert created["Targets"] == tag_target("nobody")
+    plain = create(ssm)
+    assert plain["DocumentVersion"] == "$DEFAULT" and plain["ApplyOnlyAtCronInterval"] is False
     described = ssm.describe_association(AssociationId=created["AssociationId"])["AssociationDescription"]
     for key in ("Name", "AssociationName", "ScheduleExpression", "ApplyOnlyAtCronInterval", "MaxConcurrency",
                 "MaxErrors", "ComplianceSeverity", "Parameters"):

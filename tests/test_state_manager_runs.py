@@ -53,6 +53,22 @@ def test_rate_schedule_runs_repeatedly(ssm, server: EmulatorProcess, make_contai
     wait_for(lambda: len(lines_of(box, path)) >= 3, 30, "three runs on the container")
     runs = ended_executions(ssm, association_id, at_least=2)
     assert all(r["Status"] == "Success" and r["ResourceCountByStatus"] == "{Success=1}" for r in runs)
+    newest_first = [r["CreatedTime"] for r in runs]
+    assert newest_first == sorted(newest_first, reverse=True)
+    page = ssm.describe_association_executions(AssociationId=association_id, MaxResults=1)
+    assert len(page["AssociationExecutions"]) == 1 and page["NextToken"]
+    one = ssm.describe_association_executions(AssociationId=association_id, Filters=[
+        {"Key": "ExecutionId", "Value": runs[-1]["ExecutionId"], "Type": "EQUAL"}])["AssociationExecutions"]
+    assert [r["ExecutionId"] for r in one] == [runs[-1]["ExecutionId"]]
+    later = ssm.describe_association_executions(AssociationId=association_id, Filters=[
+        {"Key": "CreatedTime", "Value": runs[-1]["CreatedTime"].isoformat(), "Type": "GREATER_THAN"}])
+    assert runs[-1]["ExecutionId"] not in [r["ExecutionId"] for r in later["AssociationExecutions"]]
+    assert len(later["AssociationExecutions"]) >= len(runs) - 1
+    assert ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=runs[0]["ExecutionId"],
+        Filters=[{"Key": "Status", "Value": "Failed"}])["AssociationExecutionTargets"] == []
+    assert error_of(ssm.describe_association_execution_targets, AssociationId=association_id,
+                    ExecutionId=str(uuid.uuid4()))[0] == "AssociationExecutionDoesNotExist"
     target = ssm.describe_association_execution_targets(
         AssociationId=association_id, ExecutionId=runs[0]["ExecutionId"])["AssociationExecutionTargets"][0]
     assert target["ResourceId"] == instance_id and target["Status"] == "Success"

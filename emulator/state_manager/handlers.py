@@ -428,6 +428,8 @@ class StateManager:
 def _definition(req: Any) -> dict[str, Any]:
     dumped = req.model_dump(mode="json", exclude_none=True)
     definition = {k: dumped[k] for k in DEFINITION if k in dumped}
+    definition.setdefault("DocumentVersion", "$DEFAULT")  # what AWS shows when none was named
+    definition.setdefault("ApplyOnlyAtCronInterval", False)
     if "Targets" in definition:
         definition["Targets"] = [{"Key": t.get("Key"), "Values": list(t.get("Values") or [])}
                                  for t in definition["Targets"]]
