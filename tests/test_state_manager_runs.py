@@ -224,3 +224,20 @@ def test_status_while_running_and_at_schedule(ssm, server: EmulatorProcess, make
     wait_for(lambda: statuses().get(slow["AssociationId"]) == "Success", 20, "the run to end")
     assert held["AssociationId"] not in statuses()  # at(): only at its time, not at creation nor for new targets
     assert executions(ssm, held["AssociationId"]) == []
+
+
+def test_max_concurrency_and_max_errors(ssm, server: EmulatorProcess, make_container):
+    team = uuid.uuid4().hex[:8]
+    boxes = [make_container() for _ in range(2)]
+    ids = [register_container(server, box, tags={"team": team}) for box in boxes]
+    association_id = ssm.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], MaxConcurrency="1", MaxErrors="0",
+        Parameters={"commands": ["exit 1"]})["AssociationDescription"]["AssociationId"]
+    run = ended_executions(ssm, association_id)[0]
+    targets = ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=run["ExecutionId"])["AssociationExecutionTargets"]
+    # One at a time, and no error allowed: the first failure stops the second before it runs.
+    assert sorted(t["ResourceId"] for t in targets) == sorted(ids)
+    assert sorted(t["DetailedStatus"] for t in targets) == ["Failed", "Terminated"]
+    command = ssm.list_commands(CommandId=targets[0]["OutputSource"]["OutputSourceId"])["Commands"][0]
+    assert (command["MaxConcurrency"], command["MaxErrors"]) == ("1", "0")
