@@ -4,11 +4,13 @@ and the schedule checks. Runs on real containers are in test_state_manager_runs.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
 from conftest import EmulatorProcess, make_client
 from test_parameter_store import error_of
+from test_run_command import register_container
 
 SCRIPT = "AWS-RunShellScript"
 
@@ -151,3 +153,19 @@ def test_create_association_batch(ssm):
     assert len(answer["Successful"]) == 1
     assert len(answer["Failed"]) == 1 and answer["Failed"][0]["Fault"] == "Client"
     assert answer["Failed"][0]["Entry"]["ScheduleExpression"] == "rate(1 minute)"
+
+
+def test_update_association_status(ssm, server: EmulatorProcess, make_container):
+    instance_id = register_container(server, make_container())
+    ssm.create_association(Name=SCRIPT, InstanceId=instance_id, Parameters={"commands": ["true"]},
+                           ScheduleExpression="rate(1 day)", ApplyOnlyAtCronInterval=True)
+    when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    answer = ssm.update_association_status(Name=SCRIPT, InstanceId=instance_id, AssociationStatus={
+        "Date": when, "Name": "Failed", "Message": "drift found", "AdditionalInfo": "{}"})["AssociationDescription"]
+    assert answer["Status"] == {"Date": when, "Name": "Failed", "Message": "drift found", "AdditionalInfo": "{}"}
+    described = ssm.describe_association(Name=SCRIPT, InstanceId=instance_id)["AssociationDescription"]
+    assert described["Status"]["Name"] == "Failed"
+    assert error_of(ssm.update_association_status, Name="AWS-RunPatchBaseline", InstanceId=instance_id,
+                    AssociationStatus={"Date": when, "Name": "Success", "Message": "ok"})[0] == "AssociationDoesNotExist"
+    assert error_of(ssm.update_association_status, Name=SCRIPT, InstanceId="mi-0000000000000dead",
+                    AssociationStatus={"Date": when, "Name": "Success", "Message": "ok"})[0] == "InvalidInstanceId"

@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 
-from conftest import EmulatorProcess
+from conftest import FAST_INSTANCE_CHECKS, FAST_SCHEDULES, EmulatorProcess, make_client
 from test_automation import runbook
 from test_managed_instances import wait_for
 from test_parameter_store import error_of
@@ -51,7 +51,11 @@ def test_rate_schedule_runs_repeatedly(ssm, server: EmulatorProcess, make_contai
         Parameters={"commands": [f"date +%s.%N >> {path}"]})["AssociationDescription"]
     association_id = created["AssociationId"]
     wait_for(lambda: len(lines_of(box, path)) >= 3, 30, "three runs on the container")
-    runs = ended_executions(ssm, association_id, at_least=2)
+    # Hold it to a far cron time from now on, so what the runs left can be read while nothing runs.
+    ssm.update_association(AssociationId=association_id, ScheduleExpression="cron(0 0 1 1 ? 2099)",
+                           ApplyOnlyAtCronInterval=True, Parameters={"commands": [f"date +%s.%N >> {path}"]})
+    wait_for(lambda: all(r["Status"] != "InProgress" for r in executions(ssm, association_id)), 20, "the last run")
+    runs = ended_executions(ssm, association_id, at_least=3)
     assert all(r["Status"] == "Success" and r["ResourceCountByStatus"] == "{Success=1}" for r in runs)
     newest_first = [r["CreatedTime"] for r in runs]
     assert newest_first == sorted(newest_first, reverse=True)
@@ -163,8 +167,6 @@ def test_automation_runbook_association(ssm, server: EmulatorProcess, make_conta
 
 
 def test_schedule_goes_on_after_a_restart(start_emulator, make_container, tmp_path):
-    from conftest import FAST_INSTANCE_CHECKS, FAST_SCHEDULES, make_client
-
     data = str(tmp_path / "data")
     env = {**FAST_INSTANCE_CHECKS, **FAST_SCHEDULES}
     server = start_emulator("--data-dir", data, "--log-level", "info", env=env)

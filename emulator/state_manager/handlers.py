@@ -332,7 +332,7 @@ class StateManager:
             column = {"ExecutionId": "id", "Status": "status", "CreatedTime": "created_at"}[f.Key or ""]
             value: Any = f.Value
             if column == "created_at":
-                value = _instant(f.Value or "")
+                value = round(_instant(f.Value or ""), 3)  # CreatedTime is kept to the millisecond
             where.append(f"{column} {({'LESS_THAN': '<', 'GREATER_THAN': '>'}).get(f.Type or '', '=')} ?")
             params.append(value)
         with self.db.read() as conn:

@@ -146,7 +146,7 @@ def add_execution(conn: sqlite3.Connection, execution_id: str, association_id: s
                   at: float) -> None:
     conn.execute("INSERT INTO sm_execution (id, association_id, version, status, detailed_status, created_at,"
                  " counts) VALUES (?, ?, ?, 'InProgress', 'InProgress', ?, '{}')",
-                 (execution_id, association_id, version, at))
+                 (execution_id, association_id, version, round(at, 3)))  # to the ms, as CreatedTime filters
 
 
 def end_execution(conn: sqlite3.Connection, execution_id: str, status: str, detailed: str,
