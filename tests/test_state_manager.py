@@ -165,7 +165,8 @@ def test_update_association_status(ssm, server: EmulatorProcess, make_container)
     assert answer["Status"] == {"Date": when, "Name": "Failed", "Message": "drift found", "AdditionalInfo": "{}"}
     described = ssm.describe_association(Name=SCRIPT, InstanceId=instance_id)["AssociationDescription"]
     assert described["Status"]["Name"] == "Failed"
+    ok = {"Date": when, "Name": "Success", "Message": "ok"}
     assert error_of(ssm.update_association_status, Name="AWS-RunPatchBaseline", InstanceId=instance_id,
-                    AssociationStatus={"Date": when, "Name": "Success", "Message": "ok"})[0] == "AssociationDoesNotExist"
+                    AssociationStatus=ok)[0] == "AssociationDoesNotExist"
     assert error_of(ssm.update_association_status, Name=SCRIPT, InstanceId="mi-0000000000000dead",
-                    AssociationStatus={"Date": when, "Name": "Success", "Message": "ok"})[0] == "InvalidInstanceId"
+                    AssociationStatus=ok)[0] == "InvalidInstanceId"

@@ -133,7 +133,7 @@ class AssociationRunner:
             except Exception:  # targets that no longer resolve (e.g. a resource group) are reported by runs
                 continue
             if fresh and not self._held(row, definition):
-                self._launch(row, row["next_run"], fresh)
+                self._launch(row, None, fresh)
 
     def _held(self, row: Any, definition: dict[str, Any]) -> bool:
         """True while a change calendar of the association is CLOSED (or can't be read): its run waits."""
@@ -147,8 +147,9 @@ class AssociationRunner:
             return True
 
     def _launch(self, row: Any, next_due: float | None, only: list[str] | None) -> None:
+        """Run the association (on `only`, new targets, leaving its schedule; else on all, next due `next_due`)."""
         with self.db.write() as conn:
-            if not storage.claim(conn, row["id"], next_due):
+            if not storage.claim(conn, row["id"], next_due, reschedule=only is None):
                 return
         assert self._pool is not None
         self._pool.submit(self._run, row["id"], only)

@@ -108,10 +108,14 @@ def due(conn: sqlite3.Connection, now: float) -> list[sqlite3.Row]:
                         " AND next_run <= ?", (now,)).fetchall()
 
 
-def claim(conn: sqlite3.Connection, association_id: str, next_run: float | None) -> bool:
-    """Mark the association running (False: it already is, or is gone) and set when it next falls due."""
-    cursor = conn.execute("UPDATE sm_association SET running = 1, next_run = ? WHERE id = ? AND running = 0",
-                          (next_run, association_id))
+def claim(conn: sqlite3.Connection, association_id: str, next_run: float | None, *, reschedule: bool = True) -> bool:
+    """Mark the association running (False: it already is, or is gone) and, when `reschedule`, set when it next
+    falls due (a run for new targets leaves the schedule as it is)."""
+    if not reschedule:
+        cursor = conn.execute("UPDATE sm_association SET running = 1 WHERE id = ? AND running = 0", (association_id,))
+    else:
+        cursor = conn.execute("UPDATE sm_association SET running = 1, next_run = ? WHERE id = ? AND running = 0",
+                              (next_run, association_id))
     return cursor.rowcount == 1
 
 
