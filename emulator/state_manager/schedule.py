@@ -22,7 +22,7 @@ from api_models.errors import InvalidSchedule
 
 MIN_RATE_SECONDS = 30 * 60
 UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
-MONTHS = {name: i for i, name in enumerate(calendar.month_abbr) if name}
+MONTHS = {name: i for i, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
 WEEKDAYS = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 SEARCH_DAYS = 366 * 5  # a cron that does not fall due within five years is never due
 _RATE = re.compile(r"^rate\((\d+) (\w+)\)$")
