@@ -39,6 +39,7 @@ def utc(*parts: int) -> datetime:
     ("cron(0 9 1,15 * ? *)", utc(2026, 12, 1, 9, 0)),
     ("cron(0 0 1 JAN ? 2028)", utc(2028, 1, 1, 0, 0)),
     ("cron(0 0 0 1 1 ? 2028)", utc(2028, 1, 1, 0, 0)),      # with the optional Seconds field
+    ("cron(0 2 ? * SUN)", utc(2026, 11, 29, 2, 0)),          # without the Year
     ("at(2027-01-01T08:30:00)", utc(2027, 1, 1, 8, 30)),
 ])
 def test_next_due(expression, expected):
@@ -68,6 +69,7 @@ def test_scale_shortens_rates_only():
 
 @pytest.mark.parametrize("expression", [
     "rate(29 minutes)", "rate(1 minutes)", "rate(2 hour)", "rate(0 days)", "cron(0 0 * * * *)", "cron(0 0 ? * ? *)",
+    "cron(0 0 ?)",
     "cron(0 24 * * ? *)", "cron(0 0 ? * TUE#6 *)", "cron(0 0 32 * ? *)", "cron(a b c d e f)", "at(2026-02-30T00:00:00)",
 ])
 def test_refused(expression):

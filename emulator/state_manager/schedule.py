@@ -3,7 +3,8 @@ next falls due.
 
 - rate(N minute|minutes|hour|hours|day|days): every N units from the association's last run; State Manager
   refuses intervals under 30 minutes.
-- cron(...): AWS's form, Minutes Hours Day-of-month Month Day-of-week Year (an optional Seconds field first),
+- cron(...): AWS's form, Minutes Hours Day-of-month Month Day-of-week Year (Year may be left out; an optional
+  Seconds field first),
   in UTC; one of Day-of-month and Day-of-week is `?`. Day-of-month takes `L` (the last day); Day-of-week takes
   1-7 or SUN-SAT, `L` / `nL` (the last n-day of the month) and `n#k` (the k-th n-day of the month).
 - at(yyyy-mm-ddThh:mm:ss): once, at that UTC time.
@@ -87,6 +88,8 @@ class Cron:
         fields = body.split()
         if len(fields) == 7:
             fields = fields[1:]  # the optional Seconds field
+        elif len(fields) == 5:
+            fields.append("*")  # the user guide counts five required fields for associations: Year may be left out
         if len(fields) != 6:
             raise InvalidSchedule(f"Schedule expression {expression} is not valid: a cron expression has six "
                                   "fields (Minutes Hours Day-of-month Month Day-of-week Year).")
