@@ -125,6 +125,10 @@ def test_checks(ssm):
     assert error_of(create, ssm, Parameters={"nope": ["x"]})[0] == "InvalidParameters"
     assert error_of(create, ssm, Targets=[{"Key": "resource-groups:Name", "Values": ["web"]}])[0] == "InvalidTarget"
     assert error_of(create, ssm, Targets=[{"Key": "colour", "Values": ["red"]}])[0] == "InvalidTarget"
+    assert error_of(create, ssm, Targets=[])[0] == "InvalidTarget"
+    for accepted in ({"Key": "tag-key", "Values": ["team"]}, {"Key": "InstanceIds", "Values": ["*"]}):
+        assert create(ssm, Targets=[accepted], ScheduleExpression="rate(1 day)",
+                      ApplyOnlyAtCronInterval=True)["Targets"] == [accepted]
     assert error_of(create, ssm, ScheduleExpression="rate(1 day)", ScheduleOffset=2)[0] == "InvalidSchedule"
     assert error_of(create, ssm, ApplyOnlyAtCronInterval=True)[0] == "InvalidSchedule"
     assert error_of(ssm.describe_association, AssociationId=str(uuid.uuid4()))[0] == "AssociationDoesNotExist"
