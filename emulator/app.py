@@ -39,6 +39,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.resource_data_sync import ResourceDataSyncs
     from emulator.run_command import RunCommand
     from emulator.session_manager import SessionManager
+    from emulator.state_manager import StateManager
     from emulator.tags import Tags
 
     parameter_store = ParameterStore(services)
@@ -64,9 +65,15 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
     compliance = Compliance(services, instances=managed_instances)
     resource_data_syncs = ResourceDataSyncs(services, compliance=compliance)
+    # State Manager reports each association run to Compliance (SyncCompliance AUTO).
+    state_manager = StateManager(
+        services, documents=documents, instances=managed_instances, run_command=run_command, automation=automation,
+        calendars=change_calendars, compliance=compliance,
+    )
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
         run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
+        state_manager,
     ]
 
 

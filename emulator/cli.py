@@ -52,6 +52,12 @@ from emulator.managed_instances.cli import check_instances, instances
     help="Seconds between looks for containers labelled ssm-emulator.managed=true.  [default: 5]",
 )
 @click.option(
+    "--schedule-scale",
+    type=float,
+    envvar="SSM_EMULATOR_SCHEDULE_SCALE",
+    help="Test-only: run State Manager's rate() schedules this many times faster.  [default: 1]",
+)
+@click.option(
     "--tls-cert",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="SSM_EMULATOR_TLS_CERT",
@@ -82,6 +88,7 @@ def main(
     verify_signatures: bool | None,
     ping_interval: float | None,
     discovery_interval: float | None,
+    schedule_scale: float | None,
     tls_cert: Path | None,
     tls_key: Path | None,
     config_file: Path | None,
@@ -104,6 +111,7 @@ def main(
                 verify_signatures=verify_signatures,
                 ping_interval=ping_interval,
                 discovery_interval=discovery_interval,
+                schedule_scale=schedule_scale,
                 tls_cert=tls_cert,
                 tls_key=tls_key,
             )

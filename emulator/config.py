@@ -49,6 +49,9 @@ class Config:
     # How often every managed instance is checked (PingStatus), and labelled containers are looked for.
     ping_interval: float = 5.0
     discovery_interval: float = 5.0
+    # Test-only: State Manager's rate() schedules run this many times faster (rate(30 minutes) with 1800: every
+    # second), so tests see an association apply repeatedly without waiting minutes. Cron and at() are not scaled.
+    schedule_scale: float = 1.0
     # Run Command: threads running command invocations (each mostly waits on its process's output);
     # at least 50, SendCommand's default MaxConcurrency, so one command's default fan-out runs at once.
     command_workers: int = 64
@@ -149,6 +152,8 @@ def validate(config: Config) -> Config:
     for name in ("ping_interval", "discovery_interval", "data_sync_interval"):
         if not isinstance(getattr(config, name), (int, float)) or not 0.05 <= getattr(config, name) <= 3600:
             raise ConfigError(f"{name.replace('_', '-')} must be between 0.05 and 3600 seconds")
+    if not isinstance(config.schedule_scale, (int, float)) or not 1 <= config.schedule_scale <= 1_000_000:
+        raise ConfigError("schedule-scale must be between 1 and 1000000")
     if (config.tls_cert is None) != (config.tls_key is None):
         raise ConfigError("TLS needs both a certificate (tls-cert) and its key (tls-key)")
     for name in ("tls_cert", "tls_key"):

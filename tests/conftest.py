@@ -147,6 +147,21 @@ def instance_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emul
     server.stop()
 
 
+# State Manager's rate() schedules run this much faster on `state_manager_emulator`: rate(30 minutes), the shortest
+# State Manager takes, falls due every second.
+FAST_SCHEDULES = {"SSM_EMULATOR_SCHEDULE_SCALE": "1800"}
+
+
+@pytest.fixture(scope="session")
+def state_manager_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """A server for State Manager tests: fast instance checks and fast association schedules."""
+    server = EmulatorProcess(free_port(), ["--ephemeral", "--log-level", "info"],
+                             {**FAST_INSTANCE_CHECKS, **FAST_SCHEDULES})
+    server.start(tmp_path_factory.mktemp("logs"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def start_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., EmulatorProcess]]:
     """Start extra servers with their own flags (durability, signatures...); all stopped after."""
