@@ -37,6 +37,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
     from emulator.resource_data_sync import ResourceDataSyncs
+    from emulator.resource_data_sync.export import write_inventory
     from emulator.run_command import RunCommand
     from emulator.session_manager import SessionManager
     from emulator.state_manager import StateManager
@@ -65,6 +66,8 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
     compliance = Compliance(services, instances=managed_instances)
     resource_data_syncs = ResourceDataSyncs(services, compliance=compliance)
+    resource_data_syncs.add_writer(lambda folder, account, region, now: write_inventory(
+        folder, account, region, inventory.export(account, region), now))
     # State Manager reports each association run to Compliance (SyncCompliance AUTO).
     state_manager = StateManager(
         services, documents=documents, instances=managed_instances, run_command=run_command, automation=automation,

@@ -153,3 +153,32 @@ def test_sync_writes_compliance_files(start_emulator, tmp_path, debian_container
     while items_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not items_file.exists()
+
+
+def test_sync_writes_inventory_files(start_emulator, tmp_path, debian_container):
+    folder = tmp_path / "buckets"
+    config = tmp_path / "config.toml"
+    config.write_text(f'data_sync_dir = "{folder}"\ndata_sync_interval = 0.3\n')
+    server = start_emulator("--ephemeral", "--config", str(config))
+    ssm = make_client(server.url)
+    mi = register_container(server, debian_container)
+    ssm.put_inventory(InstanceId=mi, Items=[{
+        "TypeName": "Custom:Rack", "SchemaVersion": "1.0", "CaptureTime": "2024-05-01T12:00:00Z",
+        "Content": [{"Name": "r1", "Slot": "4"}, {"Name": "r2", "Slot": "7"}]}])
+    ssm.create_resource_data_sync(SyncName="to-disk", S3Destination=DESTINATION)
+    partition = "accountid=123456789012/region=us-east-1/resourcetype=ManagedInstanceInventory"
+    rack_file = folder / "inventory-bucket" / "ssm" / "Custom:Rack" / partition / f"{mi}.json"
+    deadline = time.monotonic() + 15
+    while not rack_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = sorted(read_lines(rack_file), key=lambda line: line["Name"])
+    assert [(line["Name"], line["Slot"]) for line in lines] == [("r1", "4"), ("r2", "7")]
+    assert lines[0]["resourceId"] == mi and lines[0]["captureTime"] == "2024-05-01T12:00:00Z"
+    assert lines[0]["schemaVersion"] == "1.0"
+
+    # a type deleted from inventory leaves no files at the next sweeps
+    ssm.delete_inventory(TypeName="Custom:Rack", SchemaDeleteOption="DeleteSchema")
+    deadline = time.monotonic() + 15
+    while rack_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not rack_file.exists()

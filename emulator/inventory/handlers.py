@@ -81,6 +81,14 @@ class Inventory:
             items.store(conn, ctx.account_id, ctx.region, instance_id, found)
 
     # --- PutInventory -------------------------------------------------------------------------------------
+    def export(self, account: str, region: str) -> list[dict[str, Any]]:
+        """Every stored item of an account and region, for resource data syncs (instance_id, type_name,
+        schema_version, capture_time, content)."""
+        with self.db.read() as conn:
+            rows = items.items_of(conn, account, region)
+        return [{"instance_id": r["instance_id"], "type_name": r["type_name"], "schema_version": r["schema_version"],
+                 "capture_time": r["capture_time"], "content": json.loads(r["content"])} for r in rows]
+
     @operation("PutInventory")
     def put_inventory(self, ctx: RequestContext, req: PutInventoryRequest) -> PutInventoryResult:
         if self.instances.get(ctx, req.InstanceId) is None:

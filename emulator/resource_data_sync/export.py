@@ -6,6 +6,7 @@ region and resource type, one object per resource:
     <data_sync_dir>/<BucketName>/<Prefix>/AWS:ComplianceItem/accountid=<account>/region=<region>/
         resourcetype=ManagedInstanceInventory/<instance-id>.json
     .../AWS:ComplianceSummary/... (the same partitions)
+    .../AWS:Application/..., .../Custom:<Type>/...: each inventory type gathered or put (the same partitions)
 
 SyncFormat JsonSerDe: a file holds one JSON object per line (what Athena's JSON SerDe reads), each line
 carrying the resource's id, the capture time and the type's schema version beside the data.
@@ -82,3 +83,24 @@ def write_compliance(destination: Path, account: str, region: str, items: Sequen
     partition = Path(f"accountid={account}", f"region={region}", RESOURCE_TYPE_PARTITION)
     _write_type(destination / "AWS:ComplianceItem" / partition, _by_resource(_item_line(i, captured) for i in items))
     _write_type(destination / "AWS:ComplianceSummary" / partition, _by_resource(_summary_lines(items, captured)))
+
+
+def write_inventory(destination: Path, account: str, region: str, rows: Iterable[Mapping[str, Any]],
+                    now: float) -> None:
+    """Write the account and region's inventory under `destination`: one folder per inventory type, one line
+    per entry of an item, with the item's own schema version and capture time. `rows` are the stored items
+    (instance_id, type_name, schema_version, capture_time, content: a list of attribute maps)."""
+    partition = Path(f"accountid={account}", f"region={region}", RESOURCE_TYPE_PARTITION)
+    by_type: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in rows:
+        lines = by_type.setdefault(row["type_name"], {}).setdefault(row["instance_id"], [])
+        for entry in row["content"]:
+            lines.append({"schemaVersion": row["schema_version"], "captureTime": row["capture_time"],
+                          "resourceId": row["instance_id"], "resourceType": "ManagedInstance", **entry})
+    # A type no longer held anywhere keeps no files either (a type's folder name always has its colon).
+    if destination.is_dir():
+        for folder in destination.iterdir():
+            if ":" in folder.name and not folder.name.startswith("AWS:Compliance") and folder.name not in by_type:
+                by_type[folder.name] = {}
+    for type_name, per_resource in by_type.items():
+        _write_type(destination / type_name / partition, per_resource)
