@@ -118,13 +118,18 @@ def read_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_sync_writes_compliance_files(start_emulator, tmp_path, debian_container):
+def syncing_server(start_emulator, tmp_path: Path, container) -> tuple[object, str, Path]:
+    """A server whose syncs write into tmp_path/buckets every 0.3 s, with `container` registered: its client,
+    the instance ID and the folder."""
     folder = tmp_path / "buckets"
     config = tmp_path / "config.toml"
     config.write_text(f'data_sync_dir = "{folder}"\ndata_sync_interval = 0.3\n')
     server = start_emulator("--ephemeral", "--config", str(config))
-    ssm = make_client(server.url)
-    mi = register_container(server, debian_container)
+    return make_client(server.url), register_container(server, container), folder
+
+
+def test_sync_writes_compliance_files(start_emulator, tmp_path, debian_container):
+    ssm, mi, folder = syncing_server(start_emulator, tmp_path, debian_container)
     put(ssm, mi, "Custom:Lint", [item("l1", "NON_COMPLIANT", "HIGH", Details={"Rule": "E501"}), item("l2")])
     ssm.create_resource_data_sync(SyncName="to-disk", S3Destination=DESTINATION)
     partition = "accountid=123456789012/region=us-east-1/resourcetype=ManagedInstanceInventory"
@@ -156,12 +161,7 @@ def test_sync_writes_compliance_files(start_emulator, tmp_path, debian_container
 
 
 def test_sync_writes_inventory_files(start_emulator, tmp_path, debian_container):
-    folder = tmp_path / "buckets"
-    config = tmp_path / "config.toml"
-    config.write_text(f'data_sync_dir = "{folder}"\ndata_sync_interval = 0.3\n')
-    server = start_emulator("--ephemeral", "--config", str(config))
-    ssm = make_client(server.url)
-    mi = register_container(server, debian_container)
+    ssm, mi, folder = syncing_server(start_emulator, tmp_path, debian_container)
     ssm.put_inventory(InstanceId=mi, Items=[{
         "TypeName": "Custom:Rack", "SchemaVersion": "1.0", "CaptureTime": "2024-05-01T12:00:00Z",
         "Content": [{"Name": "r1", "Slot": "4"}, {"Name": "r2", "Slot": "7"}]}])
