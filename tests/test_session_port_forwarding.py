@@ -16,12 +16,11 @@ import time
 
 import pytest
 
-from conftest import EmulatorProcess, make_client
 from fixtures_instances import _free_port
 from test_managed_instances import wait_for
 from test_parameter_store import error_of
-from test_run_command import register_container, register_sshd
-from test_session_manager import Shell, session, wait_history
+from test_run_command import register_sshd
+from test_session_manager import Shell, server, session, ssm, target, wait_history  # noqa: F401  (fixtures too)
 
 ECHO_SERVER = r"""
 use IO::Socket::INET; $SIG{CHLD} = 'IGNORE';
@@ -58,24 +57,6 @@ while (my $c = $s->accept) {
     close $c;
 }
 """
-
-
-@pytest.fixture(scope="module")
-def server(instance_emulator: EmulatorProcess) -> EmulatorProcess:
-    return instance_emulator
-
-
-@pytest.fixture(scope="module")
-def ssm(server: EmulatorProcess):
-    return make_client(server.url)
-
-
-@pytest.fixture(scope="module")
-def target(server: EmulatorProcess, ssm, debian_container) -> str:
-    instance_id = register_container(server, debian_container)
-    wait_for(lambda: ssm.get_connection_status(Target=instance_id)["Status"] == "connected", 30,
-             f"{instance_id} to be connected")
-    return instance_id
 
 
 def _listening(port: int) -> bool:
