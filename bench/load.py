@@ -36,6 +36,18 @@ class LoadResult:
         return asdict(self)
 
 
+
+def released_together(threads: list[threading.Thread], ready: threading.Barrier) -> float:
+    """Start `threads`, which each wait on `ready` (sized for them and the caller), release them together, and
+    return the wall time from the release until every one has ended."""
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began
+
 def ssm_client(endpoint: str) -> Any:
     """A boto3 SSM client for a local endpoint: dummy credentials, no retries (errors are counted)."""
     session = boto3.session.Session(
@@ -75,14 +87,8 @@ def boto3_load(endpoint: str, operation: str, clients: int, seconds: float) -> L
                 errors[index] += 1
             own.append(time.perf_counter() - started)
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
+    elapsed = released_together([threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)],
+                                ready)
     merged = sorted(value for own in latencies for value in own)
     return LoadResult(
         requests=len(merged), errors=sum(errors), seconds=round(elapsed, 3),

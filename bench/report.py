@@ -4,6 +4,9 @@ from typing import Any
 
 from bench import run_command, session_manager
 
+# Measurements with a module of their own (summary_lines, render_table, TITLE); a skipped one is reported here.
+MEASURED_BY_MODULE = {"run_command": run_command, "session_manager": session_manager}
+
 # The project's performance targets (see the README's Performance section).
 TARGET_TIMES_MOTO = 3.0
 TARGET_SHARE_OF_CEILING = 0.60
@@ -72,10 +75,12 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
             else:
                 lines.append({"name": name, "value": None, "shown": "n/a", "target": target,
                               "verdict": "not judged: not measured"})
-    if "run_command" in results:
-        lines += run_command.summary_lines(results["run_command"])
-    if "session_manager" in results:
-        lines += session_manager.summary_lines(results["session_manager"])
+    for name, module in MEASURED_BY_MODULE.items():
+        if name in results:
+            measured = results[name]
+            lines += ([{"name": name, "value": None, "shown": "n/a", "target": "",
+                        "verdict": f"not measured: {measured['skipped']}"}]
+                      if "skipped" in measured else module.summary_lines(measured))
     return lines
 
 
@@ -125,10 +130,11 @@ def render_markdown(results: dict[str, Any], machine_line: str) -> str:
             if results["listing"][server].get("note"):
                 out.append(f"\n{server}: {results['listing'][server]['note']}.")
 
-    if "run_command" in results:
-        out += run_command.render_table(results["run_command"])
-    if "session_manager" in results:
-        out += session_manager.render_table(results["session_manager"])
+    for name, module in MEASURED_BY_MODULE.items():
+        if name in results:
+            measured = results[name]
+            out += ([f"\n{module.TITLE}: not measured ({measured['skipped']})."]
+                    if "skipped" in measured else module.render_table(measured))
 
     out.append("\nTargets:\n")
     for line in results["summary"]:
