@@ -44,6 +44,8 @@ command -v ps >/dev/null || missing+=(procps)
 command -v nc >/dev/null || missing+=(netcat-openbsd)
 # Another user than the login one on an SSH host (Session Manager runAs) goes through sudo.
 command -v sudo >/dev/null || missing+=(sudo)
+# Change calendars read TZID zones through Python's zoneinfo, which needs the system time zone database.
+[ -e /usr/share/zoneinfo/America/New_York ] || missing+=(tzdata)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
