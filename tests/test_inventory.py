@@ -89,6 +89,35 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     assert [e["Id"] for e in found["Entities"]] == [instance_id]
 
 
+# A System V service the container's `service` runs: `status` answers from its pid file and says so, as LSB
+# scripts do (`service --status-all` counts a silent success as stopped).
+PROBE_SERVICE = r"""#!/bin/sh
+PIDFILE=/run/ssm-emu-probe.pid
+case "$1" in
+  start) sh -c 'echo $$ > /run/ssm-emu-probe.pid; exec sleep 3600' >/dev/null 2>&1 & ;;
+  stop) kill "$(cat $PIDFILE)" 2>/dev/null; rm -f $PIDFILE ;;
+  status) [ -f $PIDFILE ] && kill -0 "$(cat $PIDFILE)" 2>/dev/null && echo "ssm-emu-probe is running" ;;
+esac
+"""
+
+
+def test_services_the_instance_runs_are_gathered_with_their_state(ssm, server, make_container):
+    box = make_container()
+    instance_id = register_container(server, box)
+    install = f"cat > /etc/init.d/ssm-emu-probe <<'X'\n{PROBE_SERVICE}X\nchmod 755 /etc/init.d/ssm-emu-probe"
+    assert box.exec_run(["/bin/sh", "-c", install]).exit_code == 0
+    assert box.exec_run(["service", "ssm-emu-probe", "start"]).exit_code == 0
+    gather(ssm, instance_id)
+    services = {e["Name"]: e["Status"] for e in entries(ssm, instance_id, "AWS:Service")}
+    assert services == {"ssm-emu-probe": "Running", "procps": "Stopped"}  # hwclock.sh can't tell: left out
+
+    assert box.exec_run(["service", "ssm-emu-probe", "stop"]).exit_code == 0
+    gather(ssm, instance_id)
+    assert {e["Name"]: e["Status"] for e in entries(ssm, instance_id, "AWS:Service")}["ssm-emu-probe"] == "Stopped"
+    counted = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Service.Status"}])["Entities"][0]["Data"]
+    assert counted["AWS:Service"]["Content"] == [{"Status": "Stopped", "Count": "1"}]
+
+
 def test_custom_inventory_files_on_the_instance_are_gathered(ssm, server, make_container):
     box = make_container()
     instance_id = register_container(server, box)
@@ -170,12 +199,31 @@ def test_aggregators_count_across_two_instances(ssm, server, make_container):
     code, _ = error_of(ssm.get_inventory, Aggregators=[{"Expression": "Name"}])
     assert code == "InvalidAggregatorException"
 
-    grouped = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Application.Name", "Groups": [
+    # nested: each application's name refined by its own version, then by its node's platform (the user
+    # guide's three-level example); nginx 1 is on one node, curl 1 on two, curl 2 nowhere
+    nested = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Application.Name", "Aggregators": [
+        {"Expression": "AWS:Application.Version", "Aggregators": [
+            {"Expression": "AWS:InstanceInformation.PlatformType"}]}]}])["Entities"][0]["Data"]
+    assert nested["AWS:Application"]["Content"] == [
+        {"Name": "curl", "Version": "1", "PlatformType": "Linux", "Count": "2"},
+        {"Name": "nginx", "Version": "1", "PlatformType": "Linux", "Count": "1"}]
+    code, _ = error_of(ssm.get_inventory, Aggregators=[{"Expression": "AWS:Application.Name", "Aggregators": [
+        {"Groups": [{"Name": "G", "Filters": [{"Key": "TypeName", "Values": ["AWS:Application"]}]}]}]}])
+    assert code == "InvalidAggregatorException"
+
+    # groups without an expression, each under its name, as the user guide answers them
+    grouped = ssm.get_inventory(Aggregators=[{"Groups": [
         {"Name": "HasNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"]}]},
         {"Name": "NoNginx", "Filters": [{"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "NotEqual"}]},
-    ]}])["Entities"][0]["Data"]["AWS:Application"]["Content"]
-    assert grouped == [{"Name": "HasNginx", "matchingCount": "1", "notMatchingCount": "1"},
-                       {"Name": "NoNginx", "matchingCount": "1", "notMatchingCount": "1"}]
+        {"Name": "ApplicationOrFile", "Filters": [
+            {"Key": "TypeName", "Values": ["AWS:Application", "AWS:File"], "Type": "Exists"}]},
+        {"Name": "HasFile", "Filters": [{"Key": "TypeName", "Values": ["AWS:File"], "Type": "Exists"}]},
+    ]}])["Entities"][0]["Data"]
+    assert {name: item["Content"] for name, item in grouped.items()} == {
+        "HasNginx": [{"notMatchingCount": "1"}, {"matchingCount": "1"}],
+        "NoNginx": [{"notMatchingCount": "1"}, {"matchingCount": "1"}],
+        "ApplicationOrFile": [{"notMatchingCount": "0"}, {"matchingCount": "2"}],
+        "HasFile": [{"notMatchingCount": "2"}, {"matchingCount": "0"}]}
 
     page = ssm.get_inventory(MaxResults=1)
     rest = ssm.get_inventory(MaxResults=1, NextToken=page["NextToken"])

@@ -7,7 +7,8 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
   has neither).
 - AWS:Network: /sys/class/net (names, MACs), addresses from `ip -o addr` or, without iproute2,
   `hostname -I` on the first interface that is not loopback; DNS servers from /etc/resolv.conf.
-- AWS:Service: systemctl's service units, when systemd runs (containers rarely have it: no item then).
+- AWS:Service: systemctl's service units when systemd runs, else the System V init scripts `service
+  --status-all` can tell running or stopped (scripts that can't tell are left out).
 - AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
   /proc/cpuinfo, the kernel from `uname -r`.
 - AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]).
@@ -69,10 +70,16 @@ fi
 grep '^nameserver' /etc/resolv.conf 2>/dev/null | awk '{printf "dns\t%s\n", $2}'
 """
 
+# systemd's units when systemd runs; otherwise the System V scripts `service --status-all` reports on (what a
+# container without systemd has): a script whose `status` says running is "+", stopped "-", can't tell "?".
 SERVICES = r"""
-[ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1 || exit 0
-systemctl list-units --type=service --all --no-legend --plain 2>/dev/null \
-  | awk '{u=$1; s=$4; $1=$2=$3=$4=""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", u, s, $0}'
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  systemctl list-units --type=service --all --no-legend --plain 2>/dev/null \
+    | awk '{u=$1; s=$4; $1=$2=$3=$4=""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", u, s, $0}'
+elif command -v service >/dev/null 2>&1 && [ -d /etc/init.d ]; then
+  service --status-all 2>/dev/null \
+    | sed -n -e 's/^ *\[ + \] *\(.*\)$/\1\trunning\t/p' -e 's/^ *\[ - \] *\(.*\)$/\1\tdead\t/p'
+fi
 """
 
 DETAILED = r"""

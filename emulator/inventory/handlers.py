@@ -134,9 +134,8 @@ class Inventory:
         if req.Aggregators:
             entity_data = {}
             for aggregator in req.Aggregators:
-                type_name, content = queries.aggregate({n: data[n] for n in chosen}, aggregator)
-                entity_data[type_name] = {"TypeName": type_name, "SchemaVersion": _version(type_name, nodes),
-                                          "Content": content}
+                for key, content in queries.aggregate({n: data[n] for n in chosen}, aggregator).items():
+                    entity_data[key] = {"TypeName": key, "SchemaVersion": _version(key, nodes), "Content": content}
             return GetInventoryResult.model_construct(Entities=[{"Data": entity_data}])
         shown = INSTANCE_INFORMATION
         if req.ResultAttributes:
