@@ -243,3 +243,39 @@ def test_max_concurrency_and_max_errors(ssm, server: EmulatorProcess, make_conta
     assert sorted(t["DetailedStatus"] for t in targets) == ["Failed", "Terminated"]
     command = ssm.list_commands(CommandId=targets[0]["OutputSource"]["OutputSourceId"])["Commands"][0]
     assert (command["MaxConcurrency"], command["MaxErrors"]) == ("1", "0")
+
+
+def test_duration_cancels_a_run_that_outlasts_it(ssm, server: EmulatorProcess, make_container):
+    # Duration 1 hour is 2 s under the test clock (scale 1800); it binds ApplyOnlyAtCronInterval associations
+    box, team, instance_id = tagged_container(server, make_container)
+    path = f"/tmp/duration-{team}"
+    association_id = ssm.create_association(
+        Name=SCRIPT, Targets=[{"Key": "tag:team", "Values": [team]}], ScheduleExpression="cron(0 0 1 1 ? 2099)",
+        ApplyOnlyAtCronInterval=True, Duration=1,
+        Parameters={"commands": [f"echo started >> {path}", "sleep 120", f"echo finished >> {path}"]},
+    )["AssociationDescription"]["AssociationId"]
+    ssm.start_associations_once(AssociationIds=[association_id])
+    run = ended_executions(ssm, association_id, timeout=60)[0]
+    assert run["Status"] == "Failed"
+    target = ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=run["ExecutionId"])["AssociationExecutionTargets"][0]
+    assert (target["ResourceId"], target["Status"], target["DetailedStatus"]) == (instance_id, "Failed", "Cancelled")
+    command = ssm.list_commands(CommandId=target["OutputSource"]["OutputSourceId"])["Commands"][0]
+    assert command["Status"] == "Cancelled"
+    assert lines_of(box, path) == ["started"]
+    assert "sleep 120" not in box.exec_run(["ps", "-eo", "args"]).output.decode()  # really stopped
+
+
+def test_duration_stops_a_runbook_that_outlasts_it(ssm, server: EmulatorProcess):
+    name = runbook(ssm, [{"name": "wait", "action": "aws:sleep", "inputs": {"Duration": "PT120S"}}])
+    association_id = ssm.create_association(
+        Name=name, ScheduleExpression="cron(0 0 1 1 ? 2099)", ApplyOnlyAtCronInterval=True, Duration=1,
+    )["AssociationDescription"]["AssociationId"]
+    ssm.start_associations_once(AssociationIds=[association_id])
+    run = ended_executions(ssm, association_id, timeout=60)[0]
+    target = ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=run["ExecutionId"])["AssociationExecutionTargets"][0]
+    assert (run["Status"], target["ResourceType"], target["DetailedStatus"]) == (
+        "Failed", "AutomationExecution", "Cancelled")
+    automation = ssm.get_automation_execution(AutomationExecutionId=target["ResourceId"])["AutomationExecution"]
+    assert automation["AutomationExecutionStatus"] == "Cancelled"

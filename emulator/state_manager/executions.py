@@ -11,6 +11,10 @@ Durable: when an association next falls due is stored (`next_run`), so schedules
 the emulator was in the middle of when it stopped ends Failed (its commands may have finished unseen); the
 association is applied again when it next falls due. While a run goes on, its instances' status is InProgress.
 
+Duration (hours; with ApplyOnlyAtCronInterval, as AWS applies it) bounds a run: when it is up, the run's commands
+are cancelled (CancelCommand) or its runbook execution stopped, and the run ends with what they ended as. The
+test clock (schedule_scale) divides it as it divides rate intervals.
+
 A run that falls due while one of the association's change calendars (CalendarNames) is CLOSED waits until they
 are all OPEN, then runs.
 
@@ -28,7 +32,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from api_models.automation import StartAutomationExecutionRequest
-from api_models.run_command import ListCommandInvocationsRequest, SendCommandRequest
+from api_models.errors import InvalidAutomationStatusUpdateException
+from api_models.run_command import CancelCommandRequest, ListCommandInvocationsRequest, SendCommandRequest
 from emulator.background import WorkerPool
 from emulator.context import Caller, RequestContext
 from emulator.state_manager import schedule, storage
@@ -199,9 +204,10 @@ class AssociationRunner:
                 storage.put_instance_status(conn, row["id"], instance_id, row["version"], document_version,
                                             "InProgress", "InProgress", "InProgress", "", started)
         ctx = context(row["account"], row["region"])
+        deadline = self._deadline(definition, started)
         try:
-            outcomes = (self._automation(ctx, row, definition) if automation
-                        else self._command(ctx, row, definition, ids))
+            outcomes = (self._automation(ctx, row, definition, deadline) if automation
+                        else self._command(ctx, row, definition, ids, deadline))
         except Exception as e:
             log.warning("association %s: run %s failed: %s", row["id"], execution_id, e)
             outcomes = [Outcome(i, "ManagedInstance", "Failed", "Failed", None, None,
@@ -234,7 +240,14 @@ class AssociationRunner:
                         association_id=row["id"], document_name=row["name"], document_version=document_version,
                         status="COMPLIANT" if o.status == "Success" else "NON_COMPLIANT", execution_time=ended)
 
-    def _command(self, ctx: RequestContext, row: Any, definition: dict[str, Any], ids: list[str]) -> list[Outcome]:
+    def _deadline(self, definition: dict[str, Any], started: float) -> float | None:
+        """When a run must be cancelled: Duration hours on, only for ApplyOnlyAtCronInterval associations."""
+        if not definition.get("Duration") or not definition.get("ApplyOnlyAtCronInterval"):
+            return None
+        return started + definition["Duration"] * 3600 / self.scale
+
+    def _command(self, ctx: RequestContext, row: Any, definition: dict[str, Any], ids: list[str],
+                 deadline: float | None) -> list[Outcome]:
         command_ids = []
         for first in range(0, len(ids), COMMAND_BATCH):
             request: dict[str, Any] = {
@@ -248,12 +261,16 @@ class AssociationRunner:
             command_ids.append(sent.Command.CommandId)
         outcomes: list[Outcome] = []
         for command_id in command_ids:
-            outcomes.extend(self._wait_command(ctx, command_id))
+            outcomes.extend(self._wait_command(ctx, command_id, deadline))
         return outcomes
 
-    def _wait_command(self, ctx: RequestContext, command_id: str) -> list[Outcome]:
+    def _wait_command(self, ctx: RequestContext, command_id: str, deadline: float | None) -> list[Outcome]:
         stop = threading.Event()
         while True:
+            if deadline is not None and self.clock.time() >= deadline:
+                self.run_command.cancel_command(ctx, CancelCommandRequest.model_construct(
+                    CommandId=command_id, InstanceIds=None))
+                deadline = None  # cancelled once; now wait for the invocations to end
             invocations: list[Any] = []
             token = None
             while True:
@@ -268,7 +285,8 @@ class AssociationRunner:
                 return [_command_outcome(command_id, i) for i in invocations]
             stop.wait(POLL_SECONDS)
 
-    def _automation(self, ctx: RequestContext, row: Any, definition: dict[str, Any]) -> list[Outcome]:
+    def _automation(self, ctx: RequestContext, row: Any, definition: dict[str, Any],
+                    deadline: float | None) -> list[Outcome]:
         request: dict[str, Any] = {"DocumentName": row["name"]}
         for key in ("DocumentVersion", "Parameters", "Targets", "MaxConcurrency", "MaxErrors"):
             if definition.get(key):
@@ -276,10 +294,25 @@ class AssociationRunner:
         if definition.get("AutomationTargetParameterName"):
             request["TargetParameterName"] = definition["AutomationTargetParameterName"]
         execution_id = self.automation.start_execution(ctx, StartAutomationExecutionRequest.model_validate(request))
-        ended = self.automation.wait(execution_id, threading.Event()) or {}
+        ended = self._wait_automation(ctx, execution_id, deadline)
         result = ended.get("status", "Failed")
         return [Outcome(execution_id, "AutomationExecution", "Success" if result == "Success" else "Failed",
                         result, execution_id, "Automation")]
+
+
+    def _wait_automation(self, ctx: RequestContext, execution_id: str, deadline: float | None) -> dict[str, Any]:
+        if deadline is not None:
+            timer = threading.Event()
+            # wait() returns at the end of the execution or, through `timer`, at the deadline
+            threading.Timer(max(0.0, deadline - self.clock.time()), timer.set).start()
+            ended = self.automation.wait(execution_id, timer) or {}
+            if ended.get("done"):
+                return ended
+            try:
+                self.automation.stop_execution(ctx, execution_id)
+            except InvalidAutomationStatusUpdateException:
+                pass  # it ended meanwhile
+        return self.automation.wait(execution_id, threading.Event()) or {}
 
 
 def _command_outcome(command_id: str, invocation: Any) -> Outcome:
