@@ -279,3 +279,18 @@ def test_duration_stops_a_runbook_that_outlasts_it(ssm, server: EmulatorProcess)
         "Failed", "AutomationExecution", "Cancelled")
     automation = ssm.get_automation_execution(AutomationExecutionId=target["ResourceId"])["AutomationExecution"]
     assert automation["AutomationExecutionStatus"] == "Cancelled"
+
+
+def test_target_maps_run_the_runbook_once_per_map(ssm, server: EmulatorProcess):
+    name = runbook(ssm, [{"name": "wait", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}],
+                   parameters={"Marker": {"type": "String"}})
+    association_id = ssm.create_association(
+        Name=name, AutomationTargetParameterName="Marker", TargetMaps=[{"Marker": ["a"]}, {"Marker": ["b"]}],
+    )["AssociationDescription"]["AssociationId"]
+    run = ended_executions(ssm, association_id, timeout=60)[0]
+    assert run["Status"] == "Success"
+    target = ssm.describe_association_execution_targets(
+        AssociationId=association_id, ExecutionId=run["ExecutionId"])["AssociationExecutionTargets"][0]
+    children = ssm.describe_automation_executions(Filters=[
+        {"Key": "ParentExecutionId", "Values": [target["ResourceId"]]}])["AutomationExecutionMetadataList"]
+    assert sorted(json.dumps(c.get("Target")) for c in children) == ['"a"', '"b"']

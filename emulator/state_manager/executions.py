@@ -288,7 +288,7 @@ class AssociationRunner:
     def _automation(self, ctx: RequestContext, row: Any, definition: dict[str, Any],
                     deadline: float | None) -> list[Outcome]:
         request: dict[str, Any] = {"DocumentName": row["name"]}
-        for key in ("DocumentVersion", "Parameters", "Targets", "MaxConcurrency", "MaxErrors"):
+        for key in ("DocumentVersion", "Parameters", "Targets", "TargetMaps", "MaxConcurrency", "MaxErrors"):
             if definition.get(key):
                 request[key] = definition[key]
         if definition.get("AutomationTargetParameterName"):

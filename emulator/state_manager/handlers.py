@@ -194,6 +194,9 @@ class StateManager:
         target_parameter = definition.get("AutomationTargetParameterName")
         if target_parameter and definition.get("Targets"):
             given.setdefault(target_parameter, ["target"])  # each target's value, filled in at each run
+        for mapping in definition.get("TargetMaps") or []:  # each map's values, given to its own execution
+            for key, values in mapping.items():
+                given.setdefault(key, values)
         validate_and_fill(document.parameters, given, error=InvalidParameters)
         if document.document_type == "Command" and has_instance == bool(targets):
             raise InvalidTarget(TARGETS_NEEDED)
