@@ -80,6 +80,19 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     ]
 
 
+def build_operations(services: Services) -> tuple[OperationTable, list[object]]:
+    """The capabilities and the table answering every operation they implement, and those unavailable
+    offline (emulator/unavailable.py). Nothing is started: tools read the table of a throwaway build."""
+    from emulator.unavailable import UNAVAILABLE
+
+    operations = OperationTable()
+    capabilities = build_capabilities(services, operations)
+    for capability in capabilities:
+        operations.add(capability)
+    operations.add_unavailable(UNAVAILABLE)
+    return operations, capabilities
+
+
 STOP_EXTENSION = "ssm_emulator.stop"  # the server calls app.extensions[STOP_EXTENSION]() when it stops
 STOP_SECONDS = 3.0
 
@@ -92,10 +105,7 @@ def create_app(config: Config) -> Flask:
         clock=Clock(),
         background=Background(),
     )
-    operations = OperationTable()
-    capabilities = build_capabilities(services, operations)
-    for capability in capabilities:
-        operations.add(capability)
+    operations, capabilities = build_operations(services)
 
     identity = IdentityResolver(
         default_account_id=config.default_account_id,
@@ -124,7 +134,8 @@ def create_app(config: Config) -> Flask:
             "ephemeral": data_dir is None,
             "components": components,
             "operations": {
-                "implemented": sorted(operations.names()),
+                "implemented": sorted(operations.implemented()),
+                "unavailable": {name: o.reason for name, o in sorted(operations.unavailable().items())},
                 "not_implemented": sorted(set(api_models.OPERATIONS) - operations.names()),
             },
         }
