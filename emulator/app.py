@@ -38,12 +38,16 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.parameter_store import ParameterStore
     from emulator.resource_data_sync import ResourceDataSyncs
     from emulator.resource_data_sync.export import write_inventory
+    from emulator.resource_policies import ResourcePolicies, ResourcePolicyStore
     from emulator.run_command import RunCommand
     from emulator.session_manager import SessionManager
     from emulator.state_manager import StateManager
     from emulator.tags import Tags
 
-    parameter_store = ParameterStore(services)
+    # Resource policies share advanced-tier parameters: Parameter Store asks them when another account reads one.
+    resource_policy_store = ResourcePolicyStore(services.db)
+    parameter_store = ParameterStore(services, shares=resource_policy_store)
+    resource_policies = ResourcePolicies(services, resource_policy_store, parameters=parameter_store)
     documents = Documents(services)
     tags = Tags(services)
     managed_instances = ManagedInstances(services)
@@ -76,7 +80,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
         run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
-        state_manager,
+        state_manager, resource_policies,
     ]
 
 
