@@ -31,6 +31,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.automation.actions import AutomationServices
     from emulator.change_calendar import ChangeCalendars
     from emulator.change_manager import ChangeManager
+    from emulator.cloud_connectors import CloudConnectors
     from emulator.compliance import Compliance
     from emulator.documents import Documents
     from emulator.inventory import Inventory
@@ -80,7 +81,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
         run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
-        state_manager, resource_policies,
+        state_manager, resource_policies, CloudConnectors(services),
     ]
 
 

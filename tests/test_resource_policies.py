@@ -8,6 +8,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from pages import walk_pages
+
 OWNER = "123456789012"
 FRIEND = "111122223333"
 STRANGER = "999988887777"
@@ -138,15 +140,8 @@ def test_ops_item_group_takes_one_policy(ssm):
 
 def test_get_pages(advanced):
     ids = [advanced.put_resource_policy(ResourceArn=ARN, Policy=policy(FRIEND))["PolicyId"] for _ in range(5)]
-    seen, token = [], None
-    while True:
-        page = advanced.get_resource_policies(ResourceArn=ARN, MaxResults=2, **({"NextToken": token} if token else {}))
-        assert len(page["Policies"]) <= 2
-        seen += [p["PolicyId"] for p in page["Policies"]]
-        token = page.get("NextToken")
-        if not token:
-            break
-    assert seen == ids
+    seen = walk_pages(advanced.get_resource_policies, "Policies", 2, ResourceArn=ARN)
+    assert [p["PolicyId"] for p in seen] == ids
     assert error_of(advanced.get_resource_policies, ResourceArn=ARN, NextToken="garbage")[0] == "InvalidNextToken"
 
 

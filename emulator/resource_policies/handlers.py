@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from api_models.errors import (
-    InvalidNextToken,
     ResourceNotFoundException,
     ResourcePolicyConflictException,
     ResourcePolicyInvalidParameterException,
@@ -164,14 +163,10 @@ class ResourcePolicies:
         self, ctx: RequestContext, req: GetResourcePoliciesRequest,
     ) -> GetResourcePoliciesResponse:
         resource = self._resource(ctx, req.ResourceArn, sharing=False)
-        after = paging.decode(LISTING, req.NextToken, list)
-        if after is not None and (len(after) != 2 or not isinstance(after[0], (int, float))
-                                  or not isinstance(after[1], str)):
-            raise InvalidNextToken(paging.INVALID_TOKEN_MESSAGE)
+        after = paging.decode_time_and_id(LISTING, req.NextToken)
         limit = req.MaxResults or MAX_RESULTS
         with self.db.read() as conn:
-            rows = store.page(conn, ctx.account_id, ctx.region, resource.arn,
-                              tuple(after) if after else None, limit + 1)  # type: ignore[arg-type]
+            rows = store.page(conn, ctx.account_id, ctx.region, resource.arn, after, limit + 1)
         shown, token = paging.page(LISTING, rows, limit, lambda p: [p.created, p.policy_id])
         return GetResourcePoliciesResponse.model_construct(
             Policies=[
