@@ -31,6 +31,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.automation.actions import AutomationServices
     from emulator.change_calendar import ChangeCalendars
     from emulator.change_manager import ChangeManager
+    from emulator.cloud_connectors import CloudConnectors
     from emulator.compliance import Compliance
     from emulator.documents import Documents
     from emulator.inventory import Inventory
@@ -38,12 +39,16 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.parameter_store import ParameterStore
     from emulator.resource_data_sync import ResourceDataSyncs
     from emulator.resource_data_sync.export import write_inventory
+    from emulator.resource_policies import ResourcePolicies, ResourcePolicyStore
     from emulator.run_command import RunCommand
     from emulator.session_manager import SessionManager
     from emulator.state_manager import StateManager
     from emulator.tags import Tags
 
-    parameter_store = ParameterStore(services)
+    # Resource policies share advanced-tier parameters: Parameter Store asks them when another account reads one.
+    resource_policy_store = ResourcePolicyStore(services.db)
+    parameter_store = ParameterStore(services, shares=resource_policy_store)
+    resource_policies = ResourcePolicies(services, resource_policy_store, parameters=parameter_store)
     documents = Documents(services)
     tags = Tags(services)
     managed_instances = ManagedInstances(services)
@@ -76,8 +81,21 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
         run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
-        state_manager,
+        state_manager, resource_policies, CloudConnectors(services),
     ]
+
+
+def build_operations(services: Services) -> tuple[OperationTable, list[object]]:
+    """The capabilities and the table answering every operation they implement, and those unavailable
+    offline (emulator/unavailable.py). Nothing is started: tools read the table of a throwaway build."""
+    from emulator.unavailable import UNAVAILABLE
+
+    operations = OperationTable()
+    capabilities = build_capabilities(services, operations)
+    for capability in capabilities:
+        operations.add(capability)
+    operations.add_unavailable(UNAVAILABLE)
+    return operations, capabilities
 
 
 STOP_EXTENSION = "ssm_emulator.stop"  # the server calls app.extensions[STOP_EXTENSION]() when it stops
@@ -92,10 +110,7 @@ def create_app(config: Config) -> Flask:
         clock=Clock(),
         background=Background(),
     )
-    operations = OperationTable()
-    capabilities = build_capabilities(services, operations)
-    for capability in capabilities:
-        operations.add(capability)
+    operations, capabilities = build_operations(services)
 
     identity = IdentityResolver(
         default_account_id=config.default_account_id,
@@ -124,7 +139,8 @@ def create_app(config: Config) -> Flask:
             "ephemeral": data_dir is None,
             "components": components,
             "operations": {
-                "implemented": sorted(operations.names()),
+                "implemented": sorted(operations.implemented()),
+                "unavailable": {name: o.reason for name, o in sorted(operations.unavailable().items())},
                 "not_implemented": sorted(set(api_models.OPERATIONS) - operations.names()),
             },
         }

@@ -48,3 +48,15 @@ def page(listing: str, rows: Sequence[T], limit: int, position: Callable[[T], An
     NextToken resuming after the last of them, or None when there is no more."""
     shown = list(rows[:limit])
     return shown, encode(listing, position(shown[-1])) if len(rows) > limit else None
+
+
+def decode_time_and_id(listing: str, token: str | None) -> tuple[float, str] | None:
+    """The (time, id) position a token of `listing` resumes after, for listings ordered by creation time then id;
+    None when there is no token, InvalidNextToken for one of another shape."""
+    position = decode(listing, token, list)
+    if position is None:
+        return None
+    if len(position) != 2 or not isinstance(position[0], (int, float)) or isinstance(position[0], bool) \
+            or not isinstance(position[1], str):
+        raise InvalidNextToken(INVALID_TOKEN_MESSAGE)
+    return float(position[0]), position[1]

@@ -144,15 +144,6 @@ def test_oversize_and_hostile_inputs_never_500(emulator):
     assert raw_call(emulator.url, "DescribeParameters", {}).status == 200
 
 
-def test_not_implemented_operation_names_itself(emulator):
-    pending = emulator.admin("GET", "/_emulator/health")["operations"]["not_implemented"]
-    if not pending:
-        pytest.fail("every operation is implemented: replace this test by the coverage check")
-    resp = raw_call(emulator.url, pending[0], {})
-    body = assert_error(resp, 400, "NotImplementedException")
-    assert pending[0] in body["message"] and "not implemented yet" in body["message"]
-
-
 def test_modeled_error_maps_to_boto3_exception(ssm):
     with pytest.raises(ssm.exceptions.ParameterNotFound) as err:
         ssm.get_parameter(Name="/does/not/exist")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from api_models.errors import (
@@ -53,6 +54,7 @@ from emulator.parameter_store.schema import COMPONENT, MIGRATIONS
 from emulator.tags import store as tag_store
 
 if TYPE_CHECKING:
+    from emulator.resource_policies import ResourcePolicyStore
     from emulator.services import Services
 
 log = logging.getLogger("ssm_emulator.parameter_store")
@@ -96,8 +98,11 @@ def _reserved(name: str) -> AccessDeniedException:
 
 
 class ParameterStore:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, shares: ResourcePolicyStore | None = None) -> None:
+        """`shares`: the resource policies through which other accounts may read a parameter by its ARN (without
+        it, only the owner reads its parameters)."""
         self.db = services.db
+        self.shares = shares
         self.clock = services.clock
         self.background = services.background
         self.db.migrate(COMPONENT, MIGRATIONS)
@@ -123,6 +128,31 @@ class ParameterStore:
         except (ParameterNotFound, ParameterVersionNotFound, ValidationException):
             return None
         return found.Parameter
+
+    def sharing_facts(self, ctx: RequestContext, key: str) -> tuple[str, str, str | None] | None:
+        """The name, tier and (for a SecureString) KMS key of the caller's parameter `key`, which is what a
+        resource policy sharing it depends on; None when the caller has no such parameter."""
+        if names.is_public(key):
+            return None
+        with self.db.read() as conn:
+            row = storage.get(conn, ctx.account_id, ctx.region, key, self.clock.time())
+        if row is None:
+            return None
+        return row["name"], row["tier"], row["key_id"] if row["type"] == SECURE else None
+
+    def _as_owner(self, ctx: RequestContext, ref: NameRef, action: str) -> RequestContext:
+        """A context acting in the account whose parameter `ref` names by ARN, when that account shared it with
+        the caller for `action` through a resource policy; else ParameterNotFound, as for any parameter the
+        caller can't see. Sharing takes the advanced tier, so a parameter in another tier is never shared."""
+        if ref.owner is not None and self.shares is not None:
+            arn = names.arn_prefix(ctx.region, ref.owner) + ref.key
+            with self.db.read() as conn:
+                row = storage.get(conn, ref.owner, ctx.region, ref.key, self.clock.time())
+                if row is not None and row["tier"] == values.ADVANCED and self.shares.allows(
+                    conn, ref.owner, ctx.region, arn, ctx.account_id, ctx.caller.arn, action,
+                ):
+                    return replace(ctx, caller=replace(ctx.caller, account_id=ref.owner))
+        raise ParameterNotFound(NOT_FOUND)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -274,7 +304,7 @@ class ParameterStore:
         if names.is_public(ref.key):
             return GetParameterResult.model_construct(Parameter=self._public_parameter(ctx, ref))
         if ref.foreign:
-            raise ParameterNotFound(NOT_FOUND)
+            return self.get_parameter(self._as_owner(ctx, ref, "ssm:GetParameter"), req)
         with self.db.read() as conn:
             row = storage.get(conn, ctx.account_id, ctx.region, ref.key, self.clock.time())
             if row is None:
@@ -336,7 +366,12 @@ class ParameterStore:
                 if value is not None and r.label is None and r.version in (None, 1):
                     found[r.given] = render.public_parameter(r.key, value, self._public_arn(ctx, r.key), r.selector)
                 continue
-            row = rows.get(r.key) if not r.foreign else None
+            if r.foreign:
+                shared = self._shared_parameter(ctx, r, req.WithDecryption)
+                if shared is not None:
+                    found[r.given] = shared
+                continue
+            row = rows.get(r.key)
             if row is None:
                 continue
             selected = row
@@ -350,6 +385,15 @@ class ParameterStore:
             Parameters=list(found.values()),
             InvalidParameters=[r.given for r in refs if r.given not in found],
         )
+
+    def _shared_parameter(self, ctx: RequestContext, ref: NameRef, decrypt: bool | None) -> Parameter | None:
+        """GetParameters' answer for a parameter of another account named by ARN, or None (an invalid name)."""
+        try:
+            owner = self._as_owner(ctx, ref, "ssm:GetParameters")
+            request = GetParameterRequest.model_construct(Name=ref.given, WithDecryption=decrypt)
+            return self.get_parameter(owner, request).Parameter
+        except (ParameterNotFound, ParameterVersionNotFound):
+            return None
 
     @operation("GetParametersByPath")
     def get_parameters_by_path(self, ctx: RequestContext, req: GetParametersByPathRequest) -> GetParametersByPathResult:
@@ -433,7 +477,7 @@ class ParameterStore:
                 Parameters=[] if after else [render.public_history(ref.key, value)]
             )
         if ref.foreign:
-            raise ParameterNotFound(NOT_FOUND)
+            return self.get_parameter_history(self._as_owner(ctx, ref, "ssm:GetParameterHistory"), req)
         now = self.clock.time()
         with self.db.read() as conn:
             row = storage.get(conn, ctx.account_id, ctx.region, ref.key, now)
@@ -506,6 +550,8 @@ class ParameterStore:
     def _delete(self, conn: sqlite3.Connection, row: sqlite3.Row, account: str, region: str) -> None:
         storage.delete(conn, row["id"], account, region, row["tier"])
         tag_store.delete_resource(conn, account, region, RESOURCE_TYPE, row["key"])
+        if self.shares is not None:  # a parameter's resource policies go with it
+            self.shares.delete_all(conn, account, region, names.arn_prefix(region, account) + row["key"])
 
     @operation("DeleteParameter")
     def delete_parameter(self, ctx: RequestContext, req: DeleteParameterRequest) -> None:

@@ -116,7 +116,10 @@ class NameRef:
     key: str
     version: int | None = None
     label: str | None = None
-    foreign: bool = False  # an ARN of another account or region: not found here
+    foreign: bool = False  # an ARN of another account or region: not the caller's parameter
+    # The account of an ARN of another account in the caller's region: a parameter that account may have
+    # shared with the caller (resource policies); None otherwise.
+    owner: str | None = None
 
     @property
     def selector(self) -> str | None:
@@ -131,6 +134,7 @@ def parse_ref(given: str, region: str, account: str, *, selectors: bool = True) 
     """Read a parameter reference; ValidationException if the name part is not a valid name."""
     text = given.strip(" ")
     foreign = False
+    owner = None
     if text.startswith("arn:"):
         parts = text.split(":", 5)
         if len(parts) < 6 or not parts[5].startswith("parameter/"):
@@ -138,6 +142,8 @@ def parse_ref(given: str, region: str, account: str, *, selectors: bool = True) 
         arn_region, arn_account = parts[3], parts[4]
         body = parts[5][len("parameter"):]
         foreign = arn_region != region or (arn_account != account and not (arn_account == "" and is_public(body)))
+        if foreign and arn_region == region and arn_account:
+            owner = arn_account
         text = body
     version = label = None
     if ":" in text:
@@ -152,7 +158,7 @@ def parse_ref(given: str, region: str, account: str, *, selectors: bool = True) 
             label = selector
     if not text or not _valid_chars(text) or ("/" in text and text[0] != "/"):
         raise ValidationException(INVALID_NAME)
-    return NameRef(given, text, key_of(text), version, label, foreign)
+    return NameRef(given, text, key_of(text), version, label, foreign, owner)
 
 
 def path_key(path: str) -> str:
