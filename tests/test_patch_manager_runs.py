@@ -78,11 +78,18 @@ def patches(ssm, instance_id: str, **kwargs) -> dict[str, dict]:
             return out
 
 
+COUNTS = ("InstalledCount", "InstalledOtherCount", "InstalledPendingRebootCount", "InstalledRejectedCount",
+          "MissingCount", "FailedCount", "NotApplicableCount", "UnreportedNotApplicableCount",
+          "CriticalNonCompliantCount", "SecurityNonCompliantCount", "OtherNonCompliantCount")
+
+
 def counts(found: dict) -> dict[str, int]:
-    keys = ("InstalledCount", "InstalledOtherCount", "InstalledPendingRebootCount", "InstalledRejectedCount",
-            "MissingCount", "FailedCount", "NotApplicableCount", "UnreportedNotApplicableCount",
-            "CriticalNonCompliantCount", "SecurityNonCompliantCount", "OtherNonCompliantCount")
-    return {k: found[k] for k in keys}
+    return {k: found[k] for k in COUNTS}
+
+
+def only(**nonzero: int) -> dict[str, int]:
+    """Every count, zero but those given."""
+    return {**dict.fromkeys(COUNTS, 0), **nonzero}
 
 
 def patch_compliance(ssm, instance_id: str) -> tuple[dict, dict[str, dict]]:
@@ -111,11 +118,8 @@ def test_scan_then_install_with_the_default_debian_baseline(ssm, server, make_co
     assert {n: versions(box)[n] for n in OURS} == dict.fromkeys(OURS, "1.0")  # a Scan installs nothing
     found = state(ssm, instance_id)
     # Security updates of any priority are approved: beta, delta, epsilon; alpha 2.0 comes from a non-security list
-    assert counts(found) == {
-        "InstalledCount": 0, "InstalledOtherCount": others + 1, "InstalledPendingRebootCount": 0,
-        "InstalledRejectedCount": 0, "MissingCount": 3, "FailedCount": 0, "NotApplicableCount": 1,
-        "UnreportedNotApplicableCount": 0, "CriticalNonCompliantCount": 0, "SecurityNonCompliantCount": 3,
-        "OtherNonCompliantCount": 0}
+    assert counts(found) == only(InstalledOtherCount=others + 1, MissingCount=3, NotApplicableCount=1,
+                                 SecurityNonCompliantCount=3)
     assert (found["Operation"], found["BaselineId"], found["PatchGroup"]) == (
         "Scan", "arn:aws:ssm:us-east-1:075727635805:patchbaseline/pb-09a5f8eb62bde80b1", "")
     assert found["RebootOption"] == "RebootIfNeeded" and len(found["SnapshotId"]) == 36
@@ -141,11 +145,8 @@ def test_scan_then_install_with_the_default_debian_baseline(ssm, server, make_co
     assert {n: versions(box)[n] for n in OURS} == {"alpha": "1.0", "beta": "2.0", "delta": "2.0", "epsilon": "2.0"}
     found = state(ssm, instance_id)
     # epsilon's install asked for a reboot: what this Install installed waits for it
-    assert counts(found) == {
-        "InstalledCount": 0, "InstalledOtherCount": others + 1, "InstalledPendingRebootCount": 3,
-        "InstalledRejectedCount": 0, "MissingCount": 0, "FailedCount": 0, "NotApplicableCount": 1,
-        "UnreportedNotApplicableCount": 0, "CriticalNonCompliantCount": 0, "SecurityNonCompliantCount": 3,
-        "OtherNonCompliantCount": 0}
+    assert counts(found) == only(InstalledOtherCount=others + 1, InstalledPendingRebootCount=3,
+                                 NotApplicableCount=1, SecurityNonCompliantCount=3)
     assert found["Operation"] == "Install" and found["RebootOption"] == "NoReboot"
     assert found["LastNoRebootInstallOperationTime"] >= found["OperationStartTime"]
     assert patch_compliance(ssm, instance_id)[0]["Status"] == "NON_COMPLIANT"
@@ -180,11 +181,8 @@ def test_patch_group_baseline_with_rejected_patches_blocked(ssm, server, make_co
     found = state(ssm, instance_id)
     assert (found["BaselineId"], found["PatchGroup"]) == (baseline_id, "web")
     # everything installed is approved (PRIORITY * with non-security), except beta: rejected and BLOCK
-    assert counts(found) == {
-        "InstalledCount": others + 3, "InstalledOtherCount": 0, "InstalledPendingRebootCount": 0,
-        "InstalledRejectedCount": 1, "MissingCount": 0, "FailedCount": 0, "NotApplicableCount": 1,
-        "UnreportedNotApplicableCount": 0, "CriticalNonCompliantCount": 0, "SecurityNonCompliantCount": 0,
-        "OtherNonCompliantCount": 1}
+    assert counts(found) == only(InstalledCount=others + 3, InstalledRejectedCount=1, NotApplicableCount=1,
+                                 OtherNonCompliantCount=1)
     listed = patches(ssm, instance_id, Filters=[{"Key": "State", "Values": ["InstalledRejected"]}])
     assert list(listed) == ["beta.all"] and listed["beta.all"]["Title"] == "beta.all:0:1.0"
     summary, items = patch_compliance(ssm, instance_id)
@@ -274,3 +272,19 @@ def test_a_machine_without_apt_fails_with_a_clear_message(ssm, server, make_cont
     assert failed["Status"] == "Failed"
     assert "Debian, Ubuntu and Raspbian" in failed["StandardErrorContent"]
     assert ssm.describe_instance_patch_states(InstanceIds=[instance_id])["InstancePatchStates"] == []
+
+
+def test_reboot_if_needed_restarts_the_container(ssm, server, make_container):
+    box = patched_container(make_container)
+    instance_id = register_container(server, box)
+    started = box.attrs["State"]["StartedAt"]
+    install = patch(ssm, instance_id, "Install")  # RebootIfNeeded, the default
+    assert install["Status"] == "Success", install
+    assert "Rebooted" in install["StandardOutputContent"]
+    box.reload()
+    assert box.attrs["State"]["StartedAt"] != started and box.status == "running"
+    assert box.exec_run(["test", "-e", "/var/run/reboot-required"]).exit_code == 1
+    found = state(ssm, instance_id)
+    assert (found["InstalledCount"], found["InstalledPendingRebootCount"], found["MissingCount"]) == (3, 0, 0)
+    assert "LastNoRebootInstallOperationTime" not in found
+    assert patch_compliance(ssm, instance_id)[0]["Status"] == "COMPLIANT"
