@@ -24,7 +24,7 @@ log = logging.getLogger("ssm_emulator")
 def build_capabilities(services: Services, operations: OperationTable) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
     another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances,
-    Run Command the plugins Inventory runs;
+    Run Command the plugins Inventory and Patch Manager run;
     Automation's actions get what they call through AutomationServices, aws:executeAwsApi any operation of
     `operations`, which the app factory fills with every capability's)."""
     from emulator.automation import Automation
@@ -37,6 +37,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.inventory import Inventory
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
+    from emulator.patch_manager import PatchManager
     from emulator.resource_data_sync import ResourceDataSyncs
     from emulator.resource_data_sync.export import write_inventory
     from emulator.resource_policies import ResourcePolicies, ResourcePolicyStore
@@ -55,9 +56,12 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     fleet_manager = FleetManager(services, managed_instances)
     hybrid_activations = HybridActivations(services)
     inventory = Inventory(services, instances=managed_instances)
+    compliance = Compliance(services, instances=managed_instances)
+    # Patch Manager reports each patch operation to Compliance (ComplianceType Patch).
+    patch_manager = PatchManager(services, instances=managed_instances, compliance=compliance)
     run_command = RunCommand(
         services, documents=documents, instances=managed_instances, parameters=parameter_store,
-        plugins=inventory.plugins(),
+        plugins={**inventory.plugins(), **patch_manager.plugins()},
     )
     session_manager = SessionManager(services, documents=documents, instances=managed_instances)
     change_calendars = ChangeCalendars(services, documents=documents)
@@ -69,7 +73,6 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         ),
     )
     change_manager = ChangeManager(services, automation=automation, calendars=change_calendars)
-    compliance = Compliance(services, instances=managed_instances)
     resource_data_syncs = ResourceDataSyncs(services, compliance=compliance)
     resource_data_syncs.add_writer(lambda folder, account, region, now: write_inventory(
         folder, account, region, inventory.export(account, region), now))
@@ -81,7 +84,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
         run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
-        state_manager, resource_policies, CloudConnectors(services),
+        state_manager, patch_manager, resource_policies, CloudConnectors(services),
     ]
 
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
 MANAGED_INSTANCE = "ManagedInstance"  # "ManagedInstance is currently the only supported resource type."
 ASSOCIATION = "Association"
+PATCH = "Patch"
 COMPLIANT, NON_COMPLIANT = "COMPLIANT", "NON_COMPLIANT"
 # Highest first: OverallSeverity is the first of these a resource's deciding items carry.
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED")
@@ -128,6 +129,18 @@ ITEM_FILTERS = {
 }
 
 
+@dataclass(frozen=True)
+class PatchItem:
+    """One patch's compliance item (Patch Manager's writer): Id, Title, Severity (the patch's compliance level),
+    Status and Details (Classification, PatchSeverity, PatchState, InstalledTime, PatchBaselineId, PatchGroup)."""
+
+    id: str
+    title: str
+    severity: str
+    status: str
+    details: dict[str, str]
+
+
 def _execution_summary(item: Item) -> ComplianceExecutionSummary:
     return ComplianceExecutionSummary.model_construct(
         ExecutionTime=timestamp(item.execution_time), ExecutionId=item.execution_id,
@@ -184,6 +197,24 @@ class Compliance:
         with self.db.write() as conn:
             store.put(conn, account, region, MANAGED_INSTANCE, instance_id, ASSOCIATION, [item], False, None)
             store.touch(conn, account, region, MANAGED_INSTANCE, instance_id, ASSOCIATION, execution_time, "Command")
+
+    def put_patch_compliance(
+        self, account: str, region: str, instance_id: str, execution_id: str, execution_time: float,
+        patches: Sequence[PatchItem],
+    ) -> None:
+        """A patch operation (AWS-RunPatchBaseline) ran on the instance: its Patch items are replaced by these,
+        one per patch, as the agent uploads them after every Scan or Install (ExecutionType Command, the
+        command's id)."""
+        items = [
+            Item(
+                resource_type=MANAGED_INSTANCE, resource_id=instance_id, compliance_type=PATCH, item_key=p.id,
+                item_id=p.id, title=p.title, severity=p.severity, status=p.status, execution_time=execution_time,
+                execution_id=execution_id, execution_type="Command", details=p.details,
+            )
+            for p in patches
+        ]
+        with self.db.write() as conn:
+            store.put(conn, account, region, MANAGED_INSTANCE, instance_id, PATCH, items, True, None)
 
     def export(self, account: str, region: str) -> list[Item]:
         """Every compliance item of the account and region (what a resource data sync writes out)."""

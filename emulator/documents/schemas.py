@@ -38,6 +38,9 @@ COMMAND_PLUGINS: dict[str, tuple[str, ...]] = {
     "aws:refreshAssociation": ALL_PLATFORMS,
     "aws:runDockerAction": (WINDOWS, LINUX),
     "aws:runDocument": ALL_PLATFORMS,
+    # ssm-emulator's own: AWS-RunPatchBaseline's PatchLinux step, which on AWS is a shell script that downloads
+    # the patching payload from S3; here Patch Manager runs it in-process (emulator/patch_manager).
+    "aws:runPatchBaseline": (LINUX,),
     "aws:runPowerShellScript": (WINDOWS,),
     "aws:runShellScript": (LINUX, MACOS),
     "aws:softwareInventory": ALL_PLATFORMS,

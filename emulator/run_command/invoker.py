@@ -85,7 +85,8 @@ POWERSHELL_RUNNER = [
 FAILED_SUFFIX = "failed to run commands: exit status {code}"
 UNSUPPORTED = "ssm-emulator doesn't run {action} steps: it runs aws:runShellScript and aws:runPowerShellScript."
 
-# A plugin run in-process: (context of the command's account and Region, instance, backend, inputs)
+# A plugin run in-process: (context of the command's account and Region, its request_id the command id, instance,
+# backend, inputs)
 # -> (exit code, stdout, stderr).
 PluginRunner = Callable[
     [RequestContext, "ManagedInstance", InstanceBackend, Mapping[str, Any]], tuple[int, bytes, bytes]
@@ -399,8 +400,9 @@ class Invoker:
         code = 0
         for run in step.runs:
             try:
-                code, out, err = runner(_context(command["account"], command["region"]), instance, backend,
-                                        run.inputs or {})
+                # The context's request id is the command's: a plugin reports its work under it (ExecutionId).
+                code, out, err = runner(_context(command["account"], command["region"], command["id"]), instance,
+                                        backend, run.inputs or {})
             except Exception as e:
                 log.exception("plugin %s failed in the emulator", step.action)
                 code, out, err = 1, b"", f"{step.action}: {e}".encode()
@@ -530,5 +532,5 @@ def _kill(process: Process) -> None:
         log.info("could not kill a command's process: %s", e)
 
 
-def _context(account: str, region: str) -> RequestContext:
-    return internal_context(account, region, "run-command")
+def _context(account: str, region: str, request_id: str = "run-command") -> RequestContext:
+    return internal_context(account, region, request_id)
