@@ -128,6 +128,12 @@ class Cron:
     def next_after(self, moment: float) -> float | None:
         start = datetime.fromtimestamp(moment, self.zone)
         day = start.date()
+        if self.years is not None:  # straight to the first year it names (cron(0 0 1 1 ? 2099) is far off)
+            later = [year for year in self.years if year >= day.year]
+            if not later:
+                return None
+            if min(later) > day.year:
+                day = date(min(later), 1, 1)
         for _ in range(SEARCH_DAYS):
             if self._day_matches(day):
                 today = day == start.date()
