@@ -95,7 +95,8 @@ def test_window_checks(ssm):
     assert error_of(ssm.create_maintenance_window, **{**base, "StartDate": "2030-02-01T00:00:00Z",
                                                       "EndDate": "2030-01-01T00:00:00Z"})[0] == "ValidationException"
     # Windows take what associations refuse: rates under 30 minutes, and Quartz's six fields with Seconds
-    for fine in ("rate(5 minutes)", "cron(0 15 10 ? * MON-FRI)", "cron(0 0 2 ? 1/1 THU#3 *)", "at(2099-07-07T13:15:30)"):
+    for fine in ("rate(5 minutes)", "cron(0 15 10 ? * MON-FRI)", "cron(0 0 2 ? 1/1 THU#3 *)",
+                 "at(2099-07-07T13:15:30)"):
         window(ssm, Schedule=fine)
     # ClientToken: the same request again is the same window; a different one with the token is refused
     first = ssm.create_maintenance_window(**base, ClientToken="token-1")["WindowId"]

@@ -2,13 +2,13 @@
 rate(5 minutes) opens every 5 seconds, an hour of Duration lasts a minute): a window opens by itself and runs its
 RUN_COMMAND tasks on its targets in priority order, with the pseudo-parameters filled in; an AUTOMATION task runs
 its runbook and a LAMBDA task fails saying why; MaxErrors stops a task before its next target; cancelling an
-execution really stops the command it runs."""
+execution really stops the command it runs; a crash mid-run keeps what was recorded, the execution ending FAILED."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from conftest import EmulatorProcess
+from conftest import FAST_INSTANCE_CHECKS, WINDOW_CLOCK, EmulatorProcess, make_client
 from test_automation import runbook, sleep_step
 from test_managed_instances import wait_for
 from test_maintenance_windows import server, ssm  # noqa: F401  (fixtures)
@@ -27,6 +27,17 @@ def soon(seconds: float = 3) -> str:
     """An at() schedule a few seconds from now (at() is wall-clock UTC, not scaled by the test clock)."""
     moment = datetime.now(timezone.utc) + timedelta(seconds=seconds)
     return f"at({moment.strftime('%Y-%m-%dT%H:%M:%S')})"
+
+
+def soon_window(ssm, name: str, targets: list[dict], commands: list[str]) -> str:
+    """A window opening once, in a few seconds, with one shell-script task (one target at a time, no error
+    tolerated) on `targets`."""
+    window_id = ssm.create_maintenance_window(Name=name, Schedule=soon(), Duration=2, Cutoff=1,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=targets, TaskArn=SCRIPT, TaskType="RUN_COMMAND", MaxConcurrency="1",
+        MaxErrors="0", TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": commands}}})
+    return window_id
 
 
 def tagged(server: EmulatorProcess, make_container, team: str) -> tuple[object, str]:
@@ -99,7 +110,8 @@ def test_window_opens_by_itself_and_runs_tasks_by_priority(ssm, server, make_con
     assert mine == ["first", "second"]
     tasks = tasks_of(ssm, execution_id)
     assert {t["Status"] for t in tasks.values()} == {"SUCCESS"} and len(tasks) == 4
-    assert tasks[first]["EndTime"] <= tasks[second]["StartTime"] and tasks[second]["EndTime"] <= tasks[check]["StartTime"]
+    assert tasks[first]["EndTime"] <= tasks[second]["StartTime"]
+    assert tasks[second]["EndTime"] <= tasks[check]["StartTime"]
     got = ssm.get_maintenance_window_execution(WindowExecutionId=execution_id)
     assert sorted(got["TaskIds"]) == sorted(t["TaskExecutionId"] for t in tasks.values())
     detail = ssm.get_maintenance_window_execution_task(WindowExecutionId=execution_id,
@@ -154,12 +166,7 @@ def test_max_errors_stops_further_targets(ssm, server, make_container):
     team = uuid.uuid4().hex[:8]
     boxes = [tagged(server, make_container, team)[0] for _ in range(2)]
     marker = f"/tmp/mw-tried-{team}"
-    window_id = ssm.create_maintenance_window(Name="max-errors", Schedule=soon(), Duration=2, Cutoff=1,
-                                              AllowUnassociatedTargets=True)["WindowId"]
-    ssm.register_task_with_maintenance_window(
-        WindowId=window_id, Targets=[{"Key": "tag:team", "Values": [team]}], TaskArn=SCRIPT,
-        TaskType="RUN_COMMAND", MaxConcurrency="1", MaxErrors="0",
-        TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": [f"touch {marker}", "exit 3"]}}})
+    window_id = soon_window(ssm, "max-errors", [{"Key": "tag:team", "Values": [team]}], [f"touch {marker}", "exit 3"])
     run = first_execution(ssm, window_id)
     assert run["Status"] == "FAILED"
     [task] = tasks_of(ssm, run["WindowExecutionId"]).values()
@@ -175,14 +182,10 @@ def test_cancel_stops_the_running_command(ssm, server, make_container):
     team = uuid.uuid4().hex[:8]
     box, instance_id = tagged(server, make_container, team)
     sleeper = f"sleep 4{uuid.uuid4().int % 10**5}"
-    window_id = ssm.create_maintenance_window(Name="cancelled", Schedule=soon(), Duration=2, Cutoff=1,
-                                              AllowUnassociatedTargets=True)["WindowId"]
-    ssm.register_task_with_maintenance_window(
-        WindowId=window_id, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}], TaskArn=SCRIPT,
-        TaskType="RUN_COMMAND", MaxConcurrency="1", MaxErrors="0",
-        TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": [sleeper]}}})
+    window_id = soon_window(ssm, "cancelled", [{"Key": "InstanceIds", "Values": [instance_id]}], [sleeper])
     later = ssm.register_task_with_maintenance_window(
-        WindowId=window_id, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}], TaskArn="AWS-RunPowerShellScript",
+        WindowId=window_id, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}],
+        TaskArn="AWS-RunPowerShellScript",
         TaskType="RUN_COMMAND", Priority=9, MaxConcurrency="1", MaxErrors="0",
         TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": ["never"]}}})["WindowTaskId"]
 
@@ -203,3 +206,24 @@ def test_cancel_stops_the_running_command(ssm, server, make_container):
     assert invocation["Status"] == "CANCELLED"
     assert ssm.list_commands(CommandId=invocation["ExecutionId"])["Commands"][0]["Status"] == "Cancelled"
     assert later  # registered, and not run
+
+
+def test_restart_mid_run_keeps_the_records(start_emulator, make_container, tmp_path):
+    args = ("--data-dir", str(tmp_path / "data"), "--log-level", "info")
+    first = start_emulator(*args, env={**FAST_INSTANCE_CHECKS, **WINDOW_CLOCK})
+    ssm = make_client(first.url)
+    box, instance_id = tagged(first, make_container, uuid.uuid4().hex[:8])
+    sleeper = f"sleep 3{uuid.uuid4().int % 10**5}"
+    window_id = soon_window(ssm, "interrupted", [{"Key": "InstanceIds", "Values": [instance_id]}], [sleeper])
+    wait_for(lambda: processes_in_container(box, sleeper), 30, "the window's command to start")
+    first.kill_hard()
+
+    restarted = start_emulator(*args, env={**FAST_INSTANCE_CHECKS, **WINDOW_CLOCK})
+    ssm = make_client(restarted.url)
+    [run] = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
+    assert run["Status"] == "FAILED" and "emulator stopped" in run["StatusDetails"]
+    [task] = tasks_of(ssm, run["WindowExecutionId"]).values()
+    [invocation] = invocations_of(ssm, run["WindowExecutionId"], task["TaskExecutionId"])
+    assert task["Status"] == invocation["Status"] == "FAILED"
+    assert invocation["ExecutionId"]  # the command it had sent, acknowledged before the crash
+    assert ssm.get_maintenance_window(WindowId=window_id)["Name"] == "interrupted"
