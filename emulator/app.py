@@ -35,6 +35,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.compliance import Compliance
     from emulator.documents import Documents
     from emulator.inventory import Inventory
+    from emulator.maintenance_windows import MaintenanceWindowHistory, MaintenanceWindows, WindowRunner
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
     from emulator.patch_manager import PatchManager
@@ -81,10 +82,14 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         services, documents=documents, instances=managed_instances, run_command=run_command, automation=automation,
         calendars=change_calendars, compliance=compliance,
     )
+    # Maintenance windows run their tasks through Run Command and the Automation engine.
+    maintenance_windows = MaintenanceWindows(services, instances=managed_instances, runner=WindowRunner(
+        services, instances=managed_instances, run_command=run_command, automation=automation))
     return [
         parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
         run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
-        state_manager, patch_manager, resource_policies, CloudConnectors(services),
+        state_manager, patch_manager, maintenance_windows, MaintenanceWindowHistory(maintenance_windows),
+        resource_policies, CloudConnectors(services),
     ]
 
 

@@ -55,7 +55,8 @@ from emulator.managed_instances.cli import check_instances, instances
     "--schedule-scale",
     type=float,
     envvar="SSM_EMULATOR_SCHEDULE_SCALE",
-    help="Test-only: run State Manager's rate() schedules this many times faster.  [default: 1]",
+    help="Test-only: run rate() schedules (associations, maintenance windows) and windows' Duration and "
+         "Cutoff this many times faster.  [default: 1]",
 )
 @click.option(
     "--tls-cert",

@@ -49,8 +49,10 @@ class Config:
     # How often every managed instance is checked (PingStatus), and labelled containers are looked for.
     ping_interval: float = 5.0
     discovery_interval: float = 5.0
-    # Test-only: State Manager's rate() schedules run this many times faster (rate(30 minutes) with 1800: every
-    # second), so tests see an association apply repeatedly without waiting minutes. Cron and at() are not scaled.
+    # Test-only: rate() schedules run this many times faster (rate(30 minutes) with 1800: every second), so tests see
+    # an association apply repeatedly, or a maintenance window open, without waiting minutes. A maintenance window's
+    # Duration and Cutoff hours are divided alike (with 60, Duration 2 lasts two minutes). Cron and at() are not
+    # scaled, nor is ScheduleOffset.
     schedule_scale: float = 1.0
     # Run Command: threads running command invocations (each mostly waits on its process's output);
     # at least 50, SendCommand's default MaxConcurrency, so one command's default fan-out runs at once.
