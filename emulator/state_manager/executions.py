@@ -31,6 +31,7 @@ from api_models.automation import StartAutomationExecutionRequest
 from api_models.run_command import ListCommandInvocationsRequest, SendCommandRequest
 from emulator.background import WorkerPool
 from emulator.context import Caller, RequestContext
+from emulator.listeners import Listeners
 from emulator.state_manager import schedule, storage
 
 if TYPE_CHECKING:
@@ -61,6 +62,18 @@ class Outcome:
     output_type: str | None
     summary: str = ""
     error_code: str = ""
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    """An association run that ended Failed, as its listeners are told of it."""
+    account: str
+    region: str
+    association_id: str
+    association_name: str | None
+    document_name: str
+    execution_id: str
+    failed_resources: tuple[str, ...]
 
 
 def context(account: str, region: str) -> RequestContext:
@@ -98,6 +111,8 @@ class AssociationRunner:
         self.automation = automation
         self.calendars = calendars
         self.compliance = compliance
+        # Told of each run that ends Failed: (account, region, association row, the run's execution ID).
+        self.failed = Listeners[FailedRun]("association run")
         self._pool: WorkerPool | None = None
 
     def start(self) -> None:
@@ -233,6 +248,10 @@ class AssociationRunner:
                         account=row["account"], region=row["region"], instance_id=o.resource_id,
                         association_id=row["id"], document_name=row["name"], document_version=document_version,
                         status="COMPLIANT" if o.status == "Success" else "NON_COMPLIANT", execution_time=ended)
+        if status == "Failed":
+            self.failed.notify(FailedRun(
+                row["account"], row["region"], row["id"], definition.get("AssociationName"), row["name"],
+                execution_id, tuple(o.resource_id for o in outcomes if o.status == "Failed")))
 
     def _command(self, ctx: RequestContext, row: Any, definition: dict[str, Any], ids: list[str]) -> list[Outcome]:
         command_ids = []
