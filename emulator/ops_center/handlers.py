@@ -64,7 +64,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RESOURCE_TYPE = "OpsItem"
-ISSUE, INSIGHT, CHANGE_REQUEST, ACCESS_REQUEST = "/aws/issue", "/aws/insight", "/aws/changerequest", "/aws/accessrequest"
+ISSUE, INSIGHT = "/aws/issue", "/aws/insight"
+CHANGE_REQUEST, ACCESS_REQUEST = "/aws/changerequest", "/aws/accessrequest"
 TYPES = (ISSUE, INSIGHT, CHANGE_REQUEST, ACCESS_REQUEST)
 # /aws/issue and /aws/insight OpsItems move between these; the other statuses of the model are those of change
 # requests and access requests, which Change Manager and just-in-time access move theirs through.

@@ -134,7 +134,8 @@ class OpsMetadataObjects:
         limit = req.MaxResults or GET_MAX_RESULTS
         shown, token = paging.page("GetOpsMetadata", keys[:limit + 1], limit, lambda k: k)
         return GetOpsMetadataResult.model_construct(
-            ResourceId=row["resource_id"], Metadata={k: MetadataValue.model_construct(Value=metadata[k]) for k in shown} or None,
+            ResourceId=row["resource_id"],
+            Metadata={k: MetadataValue.model_construct(Value=metadata[k]) for k in shown} or None,
             NextToken=token)
 
     @operation("UpdateOpsMetadata")
