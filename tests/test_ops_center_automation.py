@@ -1,6 +1,6 @@
-"""OpsCenter with Automation and State Manager: the OpsItem opened for a failed execution or association run when
-the emulator's service settings ask for it (and none when they don't), and a runbook run for an OpsItem, linked
-through the OpsItem's /aws/automations data."""
+"""OpsCenter with Automation, State Manager and Run Command: the OpsItem opened for a failed execution, association
+run or command when the emulator's service settings ask for it (and none when they don't), and a runbook run for an
+OpsItem, linked through the OpsItem's /aws/automations data."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ import json
 from conftest import make_client
 from test_automation import runbook, start, wait_execution
 from test_managed_instances import wait_for
+from test_run_command import register_container, send, wait_invocation
 
 AUTOMATION_FAILED = "/ssm-emulator/opsitem/automation-failed"
 ASSOCIATION_FAILED = "/ssm-emulator/opsitem/association-failed"
@@ -103,3 +104,18 @@ def test_runbook_run_for_an_ops_item(ssm):
     assert [e["AutomationExecutionId"] for e in listed["AutomationExecutionMetadataList"]] == [execution_id]
     assert ssm.describe_automation_executions(
         Filters=[{"Key": "OpsItemId", "Values": ["oi-0123456789ab"]}])["AutomationExecutionMetadataList"] == []
+
+
+def test_failed_command_opens_an_ops_item(ssm, emulator, debian_container):
+    instance = register_container(emulator, debian_container)
+    ssm.update_service_setting(SettingId="/ssm-emulator/opsitem/command-failed", SettingValue="true")
+    good = send(ssm, [instance], ["true"])
+    bad = send(ssm, [instance], ["exit 3"])
+    assert wait_invocation(ssm, good, instance)["Status"] == "Success"
+    assert wait_invocation(ssm, bad, instance)["Status"] == "Failed"
+    resource = {"Key": "ResourceId", "Operator": "Contains", "Values": [bad]}
+    found = wait_for(lambda: ops_items(ssm, resource), 20, "the OpsItem of the failed command")
+    item = ssm.get_ops_item(OpsItemId=found[0]["OpsItemId"])["OpsItem"]
+    assert item["OperationalData"]["CommandId"]["Value"] == bad and "AWS-RunShellScript" in item["Title"]
+    assert ops_items(ssm, {"Key": "ResourceId", "Operator": "Contains", "Values": [good]}) == []
+    ssm.reset_service_setting(SettingId="/ssm-emulator/opsitem/command-failed")
