@@ -24,7 +24,8 @@ log = logging.getLogger("ssm_emulator")
 def build_capabilities(services: Services, operations: OperationTable) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
     another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances,
-    Run Command the plugins Inventory and Patch Manager run;
+    Run Command the plugins Inventory and Patch Manager run; OpsCenter Automation (and listens to Automation,
+    State Manager and Run Command through their Listeners);
     Automation's actions get what they call through AutomationServices, aws:executeAwsApi any operation of
     `operations`, which the app factory fills with every capability's)."""
     from emulator.automation import Automation
@@ -36,6 +37,13 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.documents import Documents
     from emulator.inventory import Inventory
     from emulator.maintenance_windows import MaintenanceWindowHistory, MaintenanceWindows, WindowRunner
+    from emulator.ops_center import (
+        Explorer,
+        OpsCenter,
+        OpsItemRelatedItems,
+        OpsItemsFromOperations,
+        OpsMetadataObjects,
+    )
     from emulator.managed_instances import FleetManager, HybridActivations, ManagedInstances
     from emulator.parameter_store import ParameterStore
     from emulator.patch_manager import PatchManager
@@ -43,10 +51,12 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.resource_data_sync.export import write_inventory
     from emulator.resource_policies import ResourcePolicies, ResourcePolicyStore
     from emulator.run_command import RunCommand
+    from emulator.service_settings import DefaultHostManagement, ServiceSettings
     from emulator.session_manager import SessionManager
     from emulator.state_manager import StateManager
     from emulator.tags import Tags
 
+    service_settings = ServiceSettings(services)
     # Resource policies share advanced-tier parameters: Parameter Store asks them when another account reads one.
     resource_policy_store = ResourcePolicyStore(services.db)
     parameter_store = ParameterStore(services, shares=resource_policy_store)
@@ -85,11 +95,20 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     # Maintenance windows run their tasks through Run Command and the Automation engine.
     maintenance_windows = MaintenanceWindows(services, instances=managed_instances, runner=WindowRunner(
         services, instances=managed_instances, run_command=run_command, automation=automation))
+    # OpsCenter opens OpsItems for failed executions, association runs and commands when the service settings
+    # say so (automatic.py).
+    ops_center = OpsCenter(services, automation=automation)
+    from_operations = OpsItemsFromOperations(ops_center, service_settings)
+    automation.ended.add(from_operations.automation_ended)
+    state_manager.failed_runs.add(from_operations.association_failed)
+    run_command.ended.add(from_operations.command_ended)
+    explorer = Explorer(services, inventory=inventory, sync_exists=resource_data_syncs.exists)
     return [
-        parameter_store, documents, tags, managed_instances, fleet_manager, hybrid_activations, inventory,
-        run_command, session_manager, change_calendars, automation, change_manager, compliance, resource_data_syncs,
-        state_manager, patch_manager, maintenance_windows, MaintenanceWindowHistory(maintenance_windows),
-        resource_policies, CloudConnectors(services),
+        service_settings, DefaultHostManagement(service_settings), parameter_store, documents, tags,
+        managed_instances, fleet_manager, hybrid_activations, inventory, run_command, session_manager,
+        change_calendars, automation, change_manager, compliance, resource_data_syncs, state_manager, patch_manager,
+        maintenance_windows, MaintenanceWindowHistory(maintenance_windows), ops_center, OpsItemRelatedItems(ops_center),
+        OpsMetadataObjects(services), explorer, resource_policies, CloudConnectors(services),
     ]
 
 

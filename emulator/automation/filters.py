@@ -2,8 +2,9 @@
 
 Every filter must hold; the values of one filter are alternatives. StartTimeBefore/StartTimeAfter take ISO 8601
 times (e.g. 2024-01-02T03:04:05Z); a value that is not one is InvalidFilterValue. AutomationSubtype
-ChangeRequest finds Change Manager's change requests. Filters on what an offline emulator never creates
-(TargetResourceGroup, OpsItemId, AutomationSubtype AccessRequest) match nothing.
+ChangeRequest finds Change Manager's change requests; OpsItemId the executions OpsCenter linked to an OpsItem.
+Filters on what an offline emulator never creates (TargetResourceGroup, AutomationSubtype AccessRequest) match
+nothing.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ EXECUTION_COLUMNS = {
     "CurrentAction": "e.current_action",
     "AutomationType": "e.automation_type",
     "AutomationSubtype": "e.automation_subtype",
+    "OpsItemId": "e.ops_item_id",
 }
 STEP_COLUMNS = {
     "StepExecutionStatus": "s.status",
@@ -31,7 +33,7 @@ STEP_COLUMNS = {
     "ParentStepIteration": "CAST(json_extract(s.parent_step, '$.Iteration') AS TEXT)",
     "ParentStepIteratorValue": "json_extract(s.parent_step, '$.IteratorValue')",
 }
-NEVER = ("TargetResourceGroup", "OpsItemId")
+NEVER = ("TargetResourceGroup",)
 
 
 def executions(filters: Sequence[Any] | None) -> tuple[list[str], list[object]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 import threading
 import uuid
 from dataclasses import replace
@@ -64,6 +65,7 @@ from emulator.automation.schema import COMPONENT, MIGRATIONS
 from emulator.clock import timestamp
 from emulator.context import Caller, RequestContext
 from emulator.documents import validate_and_fill
+from emulator.listeners import Listeners
 from emulator.operations import operation
 from emulator.tags import store as tag_store
 
@@ -121,7 +123,8 @@ class Automation:
         self.engine.actions = replace(actions, automation=self)
         self.engine.ssm_lookup = self._ssm_value
         self.rate = rate_control.RateControl(self.engine, self.clock)
-        self.engine.on_end = self.rate.child_ended
+        self.ended = Listeners[sqlite3.Row]("automation execution end")
+        self.engine.on_end = self._ended
         services.taggable.register(RESOURCE_TYPE, self._taggable_id, max_tags=MAX_TAGS)
 
     # --- lifecycle (called by the app factory) ----------------------------------------------------------------
@@ -132,6 +135,22 @@ class Automation:
 
     def on_reset(self) -> None:
         self.engine.on_reset()
+
+    # --- what other capabilities hook in (wired by the app factory) -------------------------------------------
+    def _ended(self, row: sqlite3.Row) -> None:
+        """An execution ended and is stored: its rate-control parent moves on, and `ended`'s listeners (OpsCenter)
+        are told (with its au_execution row)."""
+        self.rate.child_ended(row)
+        self.ended.notify(row)
+
+    def link_ops_item(self, account: str, region: str, execution_id: str, ops_item_id: str) -> bool:
+        """Mark an execution as run for an OpsItem (its OpsItemId); False when there is no such execution."""
+        with self.db.write() as conn:
+            row = storage.by_id(conn, account, region, execution_id)
+            if row is None:
+                return False
+            storage.update_execution(conn, row["seq"], ops_item_id=ops_item_id)
+        return True
 
     def _taggable_id(self, ctx: RequestContext, resource_id: str) -> str | None:
         with self.db.read() as conn:

@@ -123,6 +123,7 @@ def _common(row: sqlite3.Row) -> dict[str, Any]:
         "MaxConcurrency": None if cross_account else row["max_concurrency"],
         "MaxErrors": None if cross_account else row["max_errors"],
         "Target": row["target"],
+        "OpsItemId": row["ops_item_id"],
         "AlarmConfiguration": (AlarmConfiguration.model_validate(json.loads(row["alarm_configuration"]))
                                if row["alarm_configuration"] else None),
     }

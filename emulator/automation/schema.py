@@ -117,4 +117,6 @@ MIGRATIONS = [
             WHERE automation_subtype IS NOT NULL AND done = 0;
         """,
     ),
+    # (4) the OpsItem an execution was run for (OpsCenter links it through the OpsItem's /aws/automations).
+    Migration(4, "ALTER TABLE au_execution ADD COLUMN ops_item_id TEXT;"),
 ]

@@ -15,7 +15,7 @@ from emulator.store.database import newest_first
 EXECUTION_COLUMNS = frozenset({
     "status", "ended_at", "failure_message", "current_step", "current_action", "next_step", "outputs",
     "resolved_targets", "next_target", "stopped", "cancel_requested", "stop_type", "awaiting_start", "done",
-    "concurrency_limit", "error_limit", "change_request",
+    "concurrency_limit", "error_limit", "change_request", "ops_item_id",
 })
 STEP_COLUMNS = frozenset({
     "status", "inputs", "outputs", "response", "response_code", "failure_message", "failure_type", "started_at",

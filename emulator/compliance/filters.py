@@ -8,26 +8,14 @@ as strings.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 from api_models.compliance import ComplianceStringFilter
 from api_models.errors import InvalidFilter
+from emulator.clock import instant
 
 TIME_KEYS = frozenset({"ExecutionTime", "CaptureTime"})
 Reader = Callable[[Any], "str | float | None"]
-
-
-def _time(value: str) -> float | None:
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def _matches(kind: str, actual: str | float | None, values: Sequence[str], is_time: bool) -> bool:
@@ -36,7 +24,7 @@ def _matches(kind: str, actual: str | float | None, values: Sequence[str], is_ti
     if actual is None:
         return False
     for value in values:
-        wanted = _time(value) if is_time else value
+        wanted = instant(value) if is_time else value
         here = actual if is_time else str(actual)
         if kind == "EQUAL" and here == wanted:
             return True
@@ -62,7 +50,7 @@ def compile_filters(
             raise InvalidFilter(f"The filter {key} needs at least one value.")
         is_time = key in TIME_KEYS
         for value in f.Values if is_time else ():
-            if _time(value) is None:
+            if instant(value) is None:
                 raise InvalidFilter(f"The filter value {value} isn't a valid time: use epoch seconds or ISO 8601.")
         checks.append((f.Type or "EQUAL", readers[key], list(f.Values), is_time))
     return lambda row: all(_matches(kind, read(row), values, is_time) for kind, read, values, is_time in checks)

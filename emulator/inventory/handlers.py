@@ -101,6 +101,11 @@ class Inventory:
         return PutInventoryResult.model_construct(Message="Success")
 
     # --- reading ------------------------------------------------------------------------------------------
+    def nodes(self, ctx: RequestContext) -> dict[str, dict[str, Any]]:
+        """Every node's inventory by type ({"content", "version", "capture_time"}): what Explorer's
+        GetOpsSummary shows of the account's nodes."""
+        return self._nodes(ctx)
+
     def _nodes(self, ctx: RequestContext) -> dict[str, dict[str, Any]]:
         """Every node's items by type ({"content", "version", "capture_time"}), InstanceInformation live."""
         nodes: dict[str, dict[str, Any]] = {}

@@ -129,6 +129,11 @@ class ResourceDataSyncs:
         self._sweeping = threading.Lock()  # the periodic sweep and the one a CreateResourceDataSync starts
         store.migrate(self.db)
 
+    def exists(self, account: str, region: str, name: str) -> bool:
+        """Whether the account has a resource data sync of that name in the Region (GetOpsSummary's SyncName)."""
+        with self.db.read() as conn:
+            return store.get(conn, account, region, name) is not None
+
     def add_writer(self, writer: Writer) -> None:
         """Have every SyncToDestination sync also write `writer`'s data (called by the app factory)."""
         self._writers.append(writer)

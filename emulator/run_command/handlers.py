@@ -81,6 +81,7 @@ class RunCommand:
         self.instances = instances
         self.parameters = parameters
         self.invoker = Invoker(services, instances, plugins)
+        self.ended = self.invoker.ended  # told of each command that ends (its rc_command row)
         self.base_url = services.config.local_url  # where the output URLs point
 
     # --- lifecycle (called by the app factory) ------------------------------------------------------------

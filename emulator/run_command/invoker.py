@@ -54,6 +54,7 @@ from emulator.background import WorkerPool
 from emulator.backends import BackendError, InstanceBackend
 from emulator.backends.base import Process, kill_command
 from emulator.context import RequestContext, internal_context
+from emulator.listeners import Listeners
 from emulator.run_command import rate, status, storage
 from emulator.run_command.plugins import POWERSHELL, RUNNABLE, Plan, Run, Step
 from emulator.run_command.status import Pair
@@ -150,6 +151,8 @@ class Invoker:
         self._lock = threading.Lock()  # dispatch decisions and _active
         self._active: dict[tuple[int, int], Active] = {}
         self._generation = 0
+        # Told of each command whose last invocation just ended (its rc_command row): OpsCenter listens.
+        self.ended = Listeners[sqlite3.Row]("command end")
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -385,11 +388,14 @@ class Invoker:
                 steps: list[tuple[int, StepResult]] | None = None) -> None:
         now = self.clock.time()
         with self.db.write() as conn:
+            before = storage.by_seq(conn, seq)
             _write_steps(conn, seq, position, steps or [])
             if storage.set_invocation(conn, seq, position, pair, ended_at=now, response_code=response_code,
                                       only_from=only_from or ("Pending", "InProgress", "Cancelling")):
                 storage.end_unrun_plugins(conn, seq, position, pair, now)
-            storage.refresh(conn, seq)
+            after = storage.refresh(conn, seq)
+        if before is not None and not before["done"] and after is not None and after["done"]:
+            self.ended.notify(after)
 
     # --- one step ----------------------------------------------------------------------------------------
     def _run_plugin(self, step: Step, command: sqlite3.Row, instance: ManagedInstance,

@@ -36,6 +36,7 @@ from api_models.errors import InvalidAutomationStatusUpdateException
 from api_models.run_command import CancelCommandRequest, ListCommandInvocationsRequest, SendCommandRequest
 from emulator.background import WorkerPool
 from emulator.context import Caller, RequestContext
+from emulator.listeners import Listeners
 from emulator.state_manager import schedule, storage
 
 if TYPE_CHECKING:
@@ -66,6 +67,18 @@ class Outcome:
     output_type: str | None
     summary: str = ""
     error_code: str = ""
+
+
+@dataclass(frozen=True)
+class FailedRun:
+    """An association run that ended Failed, as its listeners are told of it."""
+    account: str
+    region: str
+    association_id: str
+    association_name: str | None
+    document_name: str
+    execution_id: str
+    failed_resources: tuple[str, ...]
 
 
 def context(account: str, region: str) -> RequestContext:
@@ -103,6 +116,8 @@ class AssociationRunner:
         self.automation = automation
         self.calendars = calendars
         self.compliance = compliance
+        # Told of each run that ends Failed: (account, region, association row, the run's execution ID).
+        self.failed = Listeners[FailedRun]("association run")
         self._pool: WorkerPool | None = None
 
     def start(self) -> None:
@@ -239,6 +254,10 @@ class AssociationRunner:
                         account=row["account"], region=row["region"], instance_id=o.resource_id,
                         association_id=row["id"], document_name=row["name"], document_version=document_version,
                         status="COMPLIANT" if o.status == "Success" else "NON_COMPLIANT", execution_time=ended)
+        if status == "Failed":
+            self.failed.notify(FailedRun(
+                row["account"], row["region"], row["id"], definition.get("AssociationName"), row["name"],
+                execution_id, tuple(o.resource_id for o in outcomes if o.status == "Failed")))
 
     def _deadline(self, definition: dict[str, Any], started: float) -> float | None:
         """When a run must be cancelled: Duration hours on, only for ApplyOnlyAtCronInterval associations."""

@@ -119,6 +119,7 @@ class StateManager:
         self.compliance = compliance
         self.runner = AssociationRunner(services, instances=instances, run_command=run_command,
                                         automation=automation, calendars=calendars, compliance=compliance)
+        self.failed_runs = self.runner.failed  # told of each association run that ends Failed
         services.taggable.register(storage.RESOURCE_TYPE, self._taggable_id)
         instances.use_association_status(self.instance_association_status)
 
