@@ -21,8 +21,11 @@ function sessionTable(sessions, onTerminate) {
   ], sessions, "None.");
 }
 
-/** Open a shell in `panel`; returns a function that ends it (TerminateSession, then the websocket closes). */
-async function openShell(panel, target, onEnd) {
+/**
+ * Open a shell in `panel`; returns a function that ends it (TerminateSession, then the websocket closes).
+ * `onChange` is called when the session connects and when it ends (the session lists refresh).
+ */
+async function openShell(panel, target, onChange) {
   const status = h("span", { class: "session-status", role: "status" }, "Starting session…");
   const screen = h("div", { class: "terminal", "data-target": target });
   const end = h("button", { type: "button" }, "Terminate session");
@@ -46,13 +49,14 @@ async function openShell(panel, target, onEnd) {
       status.textContent = `Connected — ${session.SessionId}`;
       screen.dataset.ready = "true";
       term.focus();
+      onChange();
     },
     onClosed: (output, clean) => {
       status.textContent = clean ? `Session ended${output ? `: ${output}` : "."}` : "Disconnected.";
       screen.dataset.ready = "false";
       term.write(`\r\n\x1b[2m[${status.textContent}]\x1b[0m\r\n`);
       end.disabled = true;
-      onEnd();
+      onChange();
     },
   });
   term.onData((data) => channel.sendInput(data));
@@ -81,7 +85,6 @@ export async function render(root, query) {
     e.preventDefault();
     if (stopShell) await stopShell();
     stopShell = await openShell(shell, new FormData(form).get("target"), refresh);
-    refresh();
   } });
   replace(root, h("h2", {}, "Session Manager"), form, shell, lists);
   let stopShell = null;
