@@ -45,6 +45,7 @@ def test_console_is_served_from_the_package_with_nothing_from_elsewhere(server, 
     with urllib.request.urlopen(server.url + "/_emulator/console") as r:  # redirected to the slash form
         assert r.url.endswith("/_emulator/console/")
     assert "xterm.js authors" in (STATIC / "vendor" / "xterm" / "LICENSE").read_text()
+    assert f"ssm-emulator console: {server.url}/_emulator/console/" in server.log()  # linked from the start-up log
 
 
 def test_a_parameter_created_in_the_console_is_in_the_api(server, ssm, console_page):
