@@ -11,6 +11,7 @@ from emulator.admin import admin_blueprint
 from emulator.background import Background
 from emulator.clock import Clock
 from emulator.config import Config
+from emulator.console import console_blueprint
 from emulator.operations import OperationTable
 from emulator.protocol.identity import IdentityResolver
 from emulator.protocol.json11 import JsonProtocol
@@ -175,6 +176,7 @@ def create_app(config: Config) -> Flask:
     app = Flask("ssm_emulator")
     app.wsgi_app = JsonProtocol(operations, identity).wrap(app.wsgi_app)  # type: ignore[method-assign]
     app.register_blueprint(admin_blueprint(health_facts, reset))
+    app.register_blueprint(console_blueprint(config))
     for capability in capabilities:
         blueprint = getattr(capability, "blueprint", None)  # a capability's own admin API
         if blueprint is not None:

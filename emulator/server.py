@@ -16,6 +16,7 @@ from gunicorn.app.base import BaseApplication
 
 from emulator import __version__
 from emulator.config import Config
+from emulator.console import console_url
 
 log = logging.getLogger("ssm_emulator")
 
@@ -60,6 +61,7 @@ class _GunicornServer(BaseApplication):  # type: ignore[misc]
             file=sys.stderr,
             flush=True,
         )
+        print(f"ssm-emulator console: {console_url(self.config)}", file=sys.stderr, flush=True)
 
     def load(self) -> Any:
         from emulator.app import create_app

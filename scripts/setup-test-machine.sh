@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make this machine able to run the test suite's managed instances: a Docker engine with the test images, and
-# the OpenSSH server binary the SSH fixtures start on a loopback port. Run as root (`make test` does) on a
+# the OpenSSH server binary the SSH fixtures start on a loopback port; and the web console's tests' browser
+# (Debian's Chromium, driven headless by Playwright from the test extra). Run as root (`make test` does) on a
 # Debian bookworm machine; idempotent, and a rerun on a ready machine takes about a second.
 #
 #   ssm-emulator-test/debian:bookworm  debootstrap minbase + procps (ps, kill tests) + netcat-openbsd (a
@@ -46,6 +47,8 @@ command -v nc >/dev/null || missing+=(netcat-openbsd)
 command -v sudo >/dev/null || missing+=(sudo)
 # Change calendars read TZID zones through Python's zoneinfo, which needs the system time zone database.
 [ -e /usr/share/zoneinfo/America/New_York ] || missing+=(tzdata)
+# The web console's tests drive a real browser; Playwright's own browser download is never used.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1

@@ -27,8 +27,8 @@ from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Managed instances (containers, sshd) live in their own module, shared by every test module.
-pytest_plugins = ["fixtures_instances"]
+# Managed instances (containers, sshd) and the browser live in modules of their own, shared by every test module.
+pytest_plugins = ["fixtures_instances", "fixtures_browser"]
 
 
 def free_port() -> int:
