@@ -2,7 +2,8 @@
 rate(5 minutes) opens every 5 seconds, an hour of Duration lasts a minute): a window opens by itself and runs its
 RUN_COMMAND tasks on its targets in priority order, with the pseudo-parameters filled in; an AUTOMATION task runs
 its runbook and a LAMBDA task fails saying why; MaxErrors stops a task before its next target; cancelling an
-execution really stops the command it runs; a crash mid-run keeps what was recorded, the execution ending FAILED."""
+execution really stops the command it runs; a crash mid-run keeps what was recorded, the execution ending FAILED;
+a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) before a command, by priority."""
 from __future__ import annotations
 
 import uuid
@@ -227,3 +228,38 @@ def test_restart_mid_run_keeps_the_records(start_emulator, make_container, tmp_p
     assert task["Status"] == invocation["Status"] == "FAILED"
     assert invocation["ExecutionId"]  # the command it had sent, acknowledged before the crash
     assert ssm.get_maintenance_window(WindowId=window_id)["Name"] == "interrupted"
+
+
+def test_window_runs_a_patch_scan_then_a_command_in_priority_order(ssm, server, make_container):
+    from test_patch_manager_runs import OURS, counts, only, patch_compliance, patched_container, state, versions
+
+    box = patched_container(make_container)  # local apt repositories: three security updates missing
+    instance_id = register_container(server, box)
+    window_id = ssm.create_maintenance_window(Name="patching", Schedule=soon(), Duration=2, Cutoff=1,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    targets = [{"Key": "InstanceIds", "Values": [instance_id]}]
+    ssm.register_task_with_maintenance_window(  # registered first, runs second
+        WindowId=window_id, Targets=targets, TaskArn=SCRIPT, TaskType="RUN_COMMAND", Priority=2,
+        MaxConcurrency="1", MaxErrors="0",
+        TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": ["dpkg-query -W -f='${Version}' beta"]}}})
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=targets, TaskArn="AWS-RunPatchBaseline", TaskType="RUN_COMMAND", Priority=1,
+        MaxConcurrency="1", MaxErrors="0",
+        TaskInvocationParameters={"RunCommand": {"Parameters": {"Operation": ["Scan"]}}})
+
+    run = first_execution(ssm, window_id, timeout=180)
+    assert run["Status"] == "SUCCESS", run
+    tasks = tasks_of(ssm, run["WindowExecutionId"])
+    scan, command = tasks["AWS-RunPatchBaseline"], tasks[SCRIPT]
+    assert scan["EndTime"] <= command["StartTime"]
+    patched = state(ssm, instance_id)
+    assert patched["Operation"] == "Scan" and patched["OperationEndTime"] <= command["StartTime"]
+    others = len(versions(box)) - len(OURS)
+    assert counts(patched) == only(InstalledOtherCount=others + 1, MissingCount=3, NotApplicableCount=1,
+                                   SecurityNonCompliantCount=3)
+    [scanned] = invocations_of(ssm, run["WindowExecutionId"], scan["TaskExecutionId"])
+    summary, _ = patch_compliance(ssm, instance_id)
+    assert summary["Status"] == "NON_COMPLIANT" and summary["ExecutionSummary"]["ExecutionId"] == scanned["ExecutionId"]
+    [listed] = invocations_of(ssm, run["WindowExecutionId"], command["TaskExecutionId"])
+    output = ssm.get_command_invocation(CommandId=listed["ExecutionId"], InstanceId=instance_id)
+    assert output["StandardOutputContent"] == "1.0"  # the scan installed nothing
