@@ -53,6 +53,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.resource_policies import ResourcePolicies, ResourcePolicyStore
     from emulator.run_command import RunCommand
     from emulator.service_settings import DefaultHostManagement, ServiceSettings
+    from emulator.service_settings.catalogue import DEFAULT_PARAMETER_TIER
     from emulator.session_manager import SessionManager
     from emulator.state_manager import StateManager
     from emulator.tags import Tags
@@ -60,7 +61,8 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     service_settings = ServiceSettings(services)
     # Resource policies share advanced-tier parameters: Parameter Store asks them when another account reads one.
     resource_policy_store = ResourcePolicyStore(services.db)
-    parameter_store = ParameterStore(services, shares=resource_policy_store)
+    parameter_store = ParameterStore(services, shares=resource_policy_store, default_tier=lambda account, region:
+                                     service_settings.value(account, region, DEFAULT_PARAMETER_TIER))
     resource_policies = ResourcePolicies(services, resource_policy_store, parameters=parameter_store)
     documents = Documents(services)
     tags = Tags(services)

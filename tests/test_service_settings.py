@@ -89,3 +89,19 @@ def test_cli_round_trip(ssm, emulator, tmp_path):
         "arn:aws:ssm:eu-west-1:123456789012:servicesetting/ssm/documents/console/public-sharing-permission"
     missing = aws(emulator.url, "get-service-setting", "--setting-id", "/ssm/nope", tmp=tmp_path)
     assert missing.returncode != 0 and "ServiceSettingNotFound" in missing.stderr
+
+
+def test_default_parameter_tier_is_the_tier_new_parameters_take(ssm):
+    setting = "/ssm/parameter-store/default-parameter-tier"
+    ssm.update_service_setting(SettingId=setting, SettingValue="Advanced")
+    try:
+        assert ssm.put_parameter(Name="/tier/new", Value="v", Type="String")["Tier"] == "Advanced"
+        assert ssm.put_parameter(Name="/tier/asked", Value="v", Type="String", Tier="Standard")["Tier"] == "Standard"
+        ssm.update_service_setting(SettingId=setting, SettingValue="Intelligent-Tiering")
+        assert ssm.put_parameter(Name="/tier/small", Value="v", Type="String")["Tier"] == "Standard"
+        assert ssm.put_parameter(Name="/tier/big", Value="x" * 5000, Type="String")["Tier"] == "Advanced"
+        # an existing parameter keeps its tier when overwritten without one
+        assert ssm.put_parameter(Name="/tier/asked", Value="w", Type="String", Overwrite=True)["Tier"] == "Standard"
+    finally:
+        ssm.reset_service_setting(SettingId=setting)
+    assert ssm.put_parameter(Name="/tier/after", Value="v", Type="String")["Tier"] == "Standard"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -98,11 +99,14 @@ def _reserved(name: str) -> AccessDeniedException:
 
 
 class ParameterStore:
-    def __init__(self, services: Services, shares: ResourcePolicyStore | None = None) -> None:
+    def __init__(self, services: Services, shares: ResourcePolicyStore | None = None,
+                 default_tier: Callable[[str, str], str] | None = None) -> None:
         """`shares`: the resource policies through which other accounts may read a parameter by its ARN (without
-        it, only the owner reads its parameters)."""
+        it, only the owner reads its parameters). `default_tier(account, region)`: the tier a new parameter given
+        none takes (the default-parameter-tier service setting; Standard without it)."""
         self.db = services.db
         self.shares = shares
+        self.default_tier = default_tier
         self.clock = services.clock
         self.background = services.background
         self.db.migrate(COMPONENT, MIGRATIONS)
@@ -204,6 +208,7 @@ class ParameterStore:
         if req.AllowedPattern:
             values.check_allowed_pattern(req.AllowedPattern, value)
         arn = self._arn(ctx, key)
+        default_tier = self.default_tier(account, region) if self.default_tier and not req.Tier else values.STANDARD
 
         # SecureStrings are encrypted before the write transaction (a key's first use creates
         # it in a transaction of its own). Type and KeyId may come from the existing parameter;
@@ -262,6 +267,7 @@ class ParameterStore:
                 stored_policies is not None,
                 data_type,
                 lambda t: storage.tier_count(conn, account, region, t),
+                default_tier,
             )
             drop_oldest = False
             if current is not None and current["version"] - current["first_version"] + 1 >= MAX_VERSIONS:

@@ -61,13 +61,15 @@ def resolve_tier(
     has_policies: bool,
     data_type: str,
     count: Callable[[str], int],
+    default: str = STANDARD,
 ) -> str:
     """The tier a PutParameter lands in, or AWS's error. `count(tier)` counts this account's
-    parameters of a tier; it is only called when a parameter would join that tier."""
+    parameters of a tier; it is only called when a parameter would join that tier. `default` is the tier a
+    new parameter given none takes (the account's /ssm/parameter-store/default-parameter-tier setting)."""
     size = len(value)
     needs_advanced = size > STANDARD_MAX_VALUE or has_policies or data_type in ADVANCED_DATA_TYPES
     if requested is None:
-        requested = existing or STANDARD
+        requested = existing or default
     if requested == INTELLIGENT:
         if existing == ADVANCED or needs_advanced:
             tier = ADVANCED
