@@ -49,9 +49,12 @@ def test_waiting_executions_survive_a_crash(start_emulator, make_container, tmp_
     wait_for(lambda: steps_by_name(ssm.get_automation_execution(AutomationExecutionId=slept)["AutomationExecution"])
              ["nap"]["StepStatus"] == "InProgress", 10, "the sleep to start")
     time.sleep(max(0.0, began + 1.5 - time.monotonic()))  # half the sleep done before the crash
+    nap_started = steps_by_name(ssm.get_automation_execution(AutomationExecutionId=slept)["AutomationExecution"])[
+        "nap"]["ExecutionStartTime"]
 
     server.kill_hard()
     restarted = start_emulator(*args, env=dict(FAST_INSTANCE_CHECKS))
+    ready = time.time()
     ssm = make_client(restarted.url)
 
     found = wait_execution(ssm, interrupted, timeout=20)
@@ -64,8 +67,11 @@ def test_waiting_executions_survive_a_crash(start_emulator, make_container, tmp_
     found = wait_execution(ssm, slept, timeout=20)
     assert found["AutomationExecutionStatus"] == "Success"
     nap = steps_by_name(found)["nap"]
-    # the sleep kept its start: 3 s in all, not 1.5 s + the restart + 3 s again
-    assert 2.9 <= (nap["ExecutionEndTime"] - nap["ExecutionStartTime"]).total_seconds() < 4.2
+    # the sleep kept its start and ended 3 s after it (or as soon as the emulator was back), where a sleep begun
+    # again would end 3 s after the restart at the earliest
+    assert nap["ExecutionStartTime"] == nap_started
+    assert (nap["ExecutionEndTime"] - nap_started).total_seconds() >= 2.9
+    assert nap["ExecutionEndTime"].timestamp() < ready + 3
 
     assert ssm.get_automation_execution(AutomationExecutionId=approved)["AutomationExecution"][
         "AutomationExecutionStatus"] == "Waiting"
@@ -119,9 +125,11 @@ def test_child_executions_and_loops_go_on_after_a_crash(start_emulator, tmp_path
     wait_for(lambda: [s["ParentStepDetails"]["Iteration"] for s in naps_in(loop_id)
                       if s["StepStatus"] == "InProgress"] == [2], 20, "the loop's second nap")
     time.sleep(0.5)
+    second_nap_started = naps_in(loop_id)[1]["ExecutionStartTime"]
 
     server.kill_hard()
     restarted = start_emulator(*args)
+    ready = time.time()
     ssm = make_client(restarted.url)
 
     found = wait_execution(ssm, parent_id, timeout=20)
@@ -145,5 +153,8 @@ def test_child_executions_and_loops_go_on_after_a_crash(start_emulator, tmp_path
     assert by_iteration == {1: ["first", "nap"], 2: ["first", "nap"], 3: ["first", "nap"]}
     nap = [s for s in found["StepExecutions"] if s["StepName"] == "nap"][1]
     assert nap["ParentStepDetails"]["IteratorValue"] == "b"
-    assert 1.9 <= (nap["ExecutionEndTime"] - nap["ExecutionStartTime"]).total_seconds() < 3.5  # kept its start
+    # kept its start: ended 2 s after it (or once the emulator was back), not 2 s after the restart or later
+    assert nap["ExecutionStartTime"] == second_nap_started
+    assert (nap["ExecutionEndTime"] - second_nap_started).total_seconds() >= 1.9
+    assert nap["ExecutionEndTime"].timestamp() < ready + 2
     assert steps_by_name(found)["each"]["Outputs"]["CurrentIteration"] == ["3"]
