@@ -3,11 +3,17 @@ rate(5 minutes) opens every 5 seconds, an hour of Duration lasts a minute): a wi
 RUN_COMMAND tasks on its targets in priority order, with the pseudo-parameters filled in; an AUTOMATION task runs
 its runbook and a LAMBDA task fails saying why; MaxErrors stops a task before its next target; cancelling an
 execution really stops the command it runs; a crash mid-run keeps what was recorded, the execution ending FAILED;
-a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) before a command, by priority."""
+a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) before a command, by priority.
+
+On a clock 3600 times faster (an hour of Duration lasts a second): when the Duration ends, the command still
+running is killed and everything ends TIMED_OUT; a window due while its last execution still runs records
+SKIPPED_OVERLAPPING."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from conftest import FAST_INSTANCE_CHECKS, WINDOW_CLOCK, EmulatorProcess, make_client
 from test_automation import runbook, sleep_step
@@ -263,3 +269,93 @@ def test_window_runs_a_patch_scan_then_a_command_in_priority_order(ssm, server, 
     [listed] = invocations_of(ssm, run["WindowExecutionId"], command["TaskExecutionId"])
     output = ssm.get_command_invocation(CommandId=listed["ExecutionId"], InstanceId=instance_id)
     assert output["StandardOutputContent"] == "1.0"  # the scan installed nothing
+
+
+# --- Duration, Cutoff and overlap, on a clock where an hour of Duration lasts a second -------------------------
+@pytest.fixture
+def fast_server(fast_window_emulator: EmulatorProcess) -> EmulatorProcess:
+    fast_window_emulator.admin("POST", "/_emulator/reset")
+    return fast_window_emulator
+
+
+@pytest.fixture
+def fast_ssm(fast_server: EmulatorProcess):
+    return make_client(fast_server.url)
+
+
+def shell_task(ssm, window_id: str, name: str, targets: list[dict], command: str, **kwargs) -> str:
+    """A RUN_COMMAND task of a document of its own, `name`, running `command` (one target at a time, no error
+    tolerated); its TaskArn."""
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=targets, TaskArn=command_document(ssm, name, command), TaskType="RUN_COMMAND",
+        MaxConcurrency="1", MaxErrors="0",
+        TaskInvocationParameters={"RunCommand": {"Parameters": {"line": ["-"]}}}, **kwargs)
+    return name
+
+
+def executions_of(ssm, window_id: str) -> list[dict]:
+    """The window's executions, oldest first."""
+    return ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"][::-1]
+
+
+def test_duration_end_times_out_what_still_runs(fast_ssm, fast_server, make_container):
+    ssm = fast_ssm
+    box, instance_id = tagged(fast_server, make_container, uuid.uuid4().hex[:8])
+    targets = [{"Key": "InstanceIds", "Values": [instance_id]}]
+    sleeper = f"sleep 6{uuid.uuid4().int % 10**5}"
+    started = f"/tmp/mw-started-{uuid.uuid4().hex[:8]}"
+    window_id = ssm.create_maintenance_window(Name="out-of-time", Schedule=soon(), Duration=6, Cutoff=1,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    for priority, command in ((1, f"touch {started}; {sleeper}"), (2, "true")):
+        shell_task(ssm, window_id, f"mw-{priority}-{window_id}", targets, command, Priority=priority,
+                   CutoffBehavior="CONTINUE_TASK")
+
+    run = first_execution(ssm, window_id, timeout=60)
+    assert (run["Status"], run["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window's Duration ended before its tasks did.")
+    assert (run["EndTime"] - run["StartTime"]).total_seconds() >= 6  # open its whole Duration, not cut short
+    assert box.exec_run(["test", "-e", started]).exit_code == 0  # it ran...
+    assert processes_in_container(box, sleeper) == []  # ...and is gone
+    [task] = tasks_of(ssm, run["WindowExecutionId"]).values()  # the priority 2 task never started
+    assert (task["Status"], task["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window's Duration ended before the task did.")
+    [invocation] = invocations_of(ssm, run["WindowExecutionId"], task["TaskExecutionId"])
+    assert invocation["Status"] == "TIMED_OUT"
+    command = ssm.list_commands(CommandId=invocation["ExecutionId"])["Commands"][0]
+    assert command["Status"] == "Cancelled"
+
+
+def test_window_due_while_its_last_execution_runs_is_skipped(fast_ssm, fast_server, make_container):
+    ssm = fast_ssm
+    box, instance_id = tagged(fast_server, make_container, uuid.uuid4().hex[:8])
+    sleeper = f"sleep 6{uuid.uuid4().int % 10**5}"
+    # Opens every second, open three seconds, its task outlasting each opening.
+    window_id = ssm.create_maintenance_window(Name="overlapping", Schedule="rate(1 hour)", Duration=3, Cutoff=1,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}], TaskArn=SCRIPT,
+        TaskType="RUN_COMMAND", MaxConcurrency="1", MaxErrors="0",
+        TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": [sleeper]}}})
+
+    def ran_again():
+        runs = executions_of(ssm, window_id)
+        return len(runs) > 1 and runs[0]["Status"] not in ("PENDING", "IN_PROGRESS") and any(
+            r["Status"] != "SKIPPED_OVERLAPPING" for r in runs[1:])
+
+    wait_for(ran_again, 60, "the window to open again once its first execution ended")
+    ssm.update_maintenance_window(WindowId=window_id, Enabled=False)
+    wait_for(lambda: all(r["Status"] in ENDED for r in executions_of(ssm, window_id)), 30, "every execution to end")
+    first, *rest = executions_of(ssm, window_id)
+    assert first["Status"] == "TIMED_OUT"
+    index = next(i for i, r in enumerate(rest) if r["Status"] != "SKIPPED_OVERLAPPING")
+    skipped, again = rest[:index], rest[index]
+    assert skipped, "no opening came due while the first execution ran"
+    for run in skipped:
+        assert run["StatusDetails"] == "The previous execution of this maintenance window was still running."
+        assert first["StartTime"] < run["StartTime"] == run["EndTime"] <= first["EndTime"]
+        assert tasks_of(ssm, run["WindowExecutionId"]) == {}
+        got = ssm.get_maintenance_window_execution(WindowExecutionId=run["WindowExecutionId"])
+        assert got["Status"] == "SKIPPED_OVERLAPPING" and got["TaskIds"] == []
+    assert again["Status"] == "TIMED_OUT" and again["StartTime"] > skipped[-1]["StartTime"]
+    assert list(tasks_of(ssm, again["WindowExecutionId"])) == [SCRIPT]
+    assert processes_in_container(box, sleeper) == []
