@@ -6,7 +6,8 @@ execution really stops the command it runs; a crash mid-run keeps what was recor
 a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) before a command, by priority.
 
 On a clock 3600 times faster (an hour of Duration lasts a second): when the Duration ends, the command still
-running is killed and everything ends TIMED_OUT; a window due while its last execution still runs records
+running is killed and everything ends TIMED_OUT; past the cutoff no task starts, a CANCEL_TASK task's command is
+stopped (TIMED_OUT) while a CONTINUE_TASK one runs on; a window due while its last execution still runs records
 SKIPPED_OVERLAPPING."""
 from __future__ import annotations
 
@@ -60,6 +61,15 @@ def first_execution(ssm, window_id: str, timeout: float = 60) -> dict:
         return first if first and first["Status"] in ENDED else None
 
     return wait_for(ended, timeout, f"window {window_id} to open and finish")  # type: ignore[return-value]
+
+
+def running_execution(ssm, window_id: str, timeout: float = 30) -> str:
+    """The ID of the window's execution once it is IN_PROGRESS."""
+    def running():
+        runs = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
+        return runs[0]["WindowExecutionId"] if runs and runs[0]["Status"] == "IN_PROGRESS" else None
+
+    return wait_for(running, timeout, f"window {window_id} to open")  # type: ignore[return-value]
 
 
 def tasks_of(ssm, execution_id: str) -> dict[str, dict]:
@@ -196,11 +206,7 @@ def test_cancel_stops_the_running_command(ssm, server, make_container):
         TaskType="RUN_COMMAND", Priority=9, MaxConcurrency="1", MaxErrors="0",
         TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": ["never"]}}})["WindowTaskId"]
 
-    def running():
-        runs = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
-        return runs[0] if runs and runs[0]["Status"] == "IN_PROGRESS" else None
-
-    execution_id = wait_for(running, 30, "the window to open")["WindowExecutionId"]  # type: ignore[index]
+    execution_id = running_execution(ssm, window_id)
     wait_for(lambda: processes_in_container(box, sleeper), 30, "the command to start")
     answer = ssm.cancel_maintenance_window_execution(WindowExecutionId=execution_id)
     assert answer["WindowExecutionId"] == execution_id
@@ -323,6 +329,67 @@ def test_duration_end_times_out_what_still_runs(fast_ssm, fast_server, make_cont
     assert invocation["Status"] == "TIMED_OUT"
     command = ssm.list_commands(CommandId=invocation["ExecutionId"])["Commands"][0]
     assert command["Status"] == "Cancelled"
+
+
+def test_cutoff_starts_nothing_new_and_cancels_only_cancel_task_tasks(fast_ssm, fast_server, make_container):
+    ssm = fast_ssm
+    team = uuid.uuid4().hex[:8]
+    box, instance_id = tagged(fast_server, make_container, team)
+    targets = [{"Key": "InstanceIds", "Values": [instance_id]}]
+    sleeper = f"sleep 6{uuid.uuid4().int % 10**5}"
+    go, later = f"/tmp/mw-go-{team}", f"/tmp/mw-later-{team}"
+    # Open 8 s; the cutoff comes after 2 s (Duration 8 - Cutoff 6 hours).
+    window_id = ssm.create_maintenance_window(Name="cut-off", Schedule=soon(), Duration=8, Cutoff=6,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    tasks = {  # name: (priority, CutoffBehavior, command)
+        f"mw-cancelled-{team}": (1, "CANCEL_TASK", sleeper),
+        f"mw-continued-{team}": (1, "CONTINUE_TASK", f"while [ ! -e {go} ]; do sleep 0.1; done"),
+        f"mw-later-{team}": (2, "CONTINUE_TASK", f"touch {later}"),
+    }
+    for name, (priority, behavior, command) in tasks.items():
+        shell_task(ssm, window_id, name, targets, command, Priority=priority, CutoffBehavior=behavior)
+    cancelled, continued, _ = tasks
+    # A window beside it whose only task is a CANCEL_TASK one: stopped at the cutoff, nothing left unstarted.
+    alone = ssm.create_maintenance_window(Name="cut-off-alone", Schedule=soon(), Duration=8, Cutoff=6,
+                                          AllowUnassociatedTargets=True)["WindowId"]
+    alone_sleeper = f"sleep 7{uuid.uuid4().int % 10**5}"
+    shell_task(ssm, alone, f"mw-alone-{team}", targets, alone_sleeper, CutoffBehavior="CANCEL_TASK")
+    execution_id = running_execution(ssm, window_id)
+
+    def cut_off():
+        found = tasks_of(ssm, execution_id).get(cancelled)
+        return found if found and found["Status"] == "TIMED_OUT" else None
+
+    # The CANCEL_TASK task is stopped at the cutoff; the CONTINUE_TASK one beside it still runs then.
+    stopped = wait_for(cut_off, 30, "the cutoff to stop the CANCEL_TASK task")
+    assert stopped["StatusDetails"] == "The maintenance window reached its cutoff time; CutoffBehavior is CANCEL_TASK."
+    assert processes_in_container(box, sleeper) == []
+    still = tasks_of(ssm, execution_id)[continued]
+    assert still["Status"] == "IN_PROGRESS"
+    [going] = invocations_of(ssm, execution_id, still["TaskExecutionId"])
+    assert going["Status"] == "IN_PROGRESS"
+    box.exec_run(["touch", go])
+
+    run = first_execution(ssm, window_id, timeout=30)
+    assert (run["Status"], run["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window reached its cutoff time before every task could start.")
+    ran = tasks_of(ssm, execution_id)
+    assert sorted(ran) == sorted([cancelled, continued])  # the priority 2 task never started, past the cutoff
+    assert box.exec_run(["test", "-e", later]).exit_code != 0
+    assert ran[continued]["Status"] == "SUCCESS"
+    assert ran[continued]["EndTime"] > stopped["EndTime"]  # it ran on past the cutoff
+    [finished] = invocations_of(ssm, execution_id, ran[continued]["TaskExecutionId"])
+    assert finished["Status"] == "SUCCESS"
+    [timed_out] = invocations_of(ssm, execution_id, ran[cancelled]["TaskExecutionId"])
+    assert timed_out["Status"] == "TIMED_OUT"
+    assert ssm.list_commands(CommandId=timed_out["ExecutionId"])["Commands"][0]["Status"] == "Cancelled"
+
+    stopped_alone = first_execution(ssm, alone, timeout=30)
+    assert (stopped_alone["Status"], stopped_alone["StatusDetails"]) == (
+        "TIMED_OUT",
+        "The maintenance window reached its cutoff time; its CANCEL_TASK tasks still running were stopped.")
+    [task] = tasks_of(ssm, stopped_alone["WindowExecutionId"]).values()
+    assert task["Status"] == "TIMED_OUT" and processes_in_container(box, alone_sleeper) == []
 
 
 def test_window_due_while_its_last_execution_runs_is_skipped(fast_ssm, fast_server, make_container):
