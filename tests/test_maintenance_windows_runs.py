@@ -7,7 +7,8 @@ a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) befo
 
 On a clock 3600 times faster (an hour of Duration lasts a second): when the Duration ends, the command still
 running is killed and everything ends TIMED_OUT; past the cutoff no task starts, a CANCEL_TASK task's command is
-stopped (TIMED_OUT) while a CONTINUE_TASK one runs on; a window due while its last execution still runs records
+stopped (TIMED_OUT) while a CONTINUE_TASK one runs on, and a CANCEL_TASK Automation task finishes the runbook it
+runs but starts no more; a window due while its last execution still runs records
 SKIPPED_OVERLAPPING."""
 from __future__ import annotations
 
@@ -349,6 +350,12 @@ def test_cutoff_starts_nothing_new_and_cancels_only_cancel_task_tasks(fast_ssm, 
     for name, (priority, behavior, command) in tasks.items():
         shell_task(ssm, window_id, name, targets, command, Priority=priority, CutoffBehavior=behavior)
     cancelled, continued, _ = tasks
+    # A CANCEL_TASK Automation task over two instances, one at a time: its first runbook waits for a signal.
+    tagged(fast_server, make_container, team)
+    held = runbook(ssm, [{"name": "hold", "action": "aws:pause", "inputs": {}}])
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=[{"Key": "tag:team", "Values": [team]}], TaskArn=held, TaskType="AUTOMATION",
+        Priority=1, MaxConcurrency="1", MaxErrors="0", CutoffBehavior="CANCEL_TASK")
     # A window beside it whose only task is a CANCEL_TASK one: stopped at the cutoff, nothing left unstarted.
     alone = ssm.create_maintenance_window(Name="cut-off-alone", Schedule=soon(), Duration=8, Cutoff=6,
                                           AllowUnassociatedTargets=True)["WindowId"]
@@ -368,13 +375,20 @@ def test_cutoff_starts_nothing_new_and_cancels_only_cancel_task_tasks(fast_ssm, 
     assert still["Status"] == "IN_PROGRESS"
     [going] = invocations_of(ssm, execution_id, still["TaskExecutionId"])
     assert going["Status"] == "IN_PROGRESS"
+    # A CANCEL_TASK Automation task's running invocation continues too (it only starts no more).
+    [waiting] = invocations_of(ssm, execution_id, tasks_of(ssm, execution_id)[held]["TaskExecutionId"])
+    assert waiting["Status"] == "IN_PROGRESS"
+    assert ssm.get_automation_execution(AutomationExecutionId=waiting["ExecutionId"])["AutomationExecution"][
+        "AutomationExecutionStatus"] == "Waiting"
     box.exec_run(["touch", go])
+    ssm.send_automation_signal(AutomationExecutionId=waiting["ExecutionId"], SignalType="Resume",
+                               Payload={"StepName": ["hold"]})
 
     run = first_execution(ssm, window_id, timeout=30)
     assert (run["Status"], run["StatusDetails"]) == (
         "TIMED_OUT", "The maintenance window reached its cutoff time before every task could start.")
     ran = tasks_of(ssm, execution_id)
-    assert sorted(ran) == sorted([cancelled, continued])  # the priority 2 task never started, past the cutoff
+    assert sorted(ran) == sorted([cancelled, continued, held])  # the priority 2 task never started
     assert box.exec_run(["test", "-e", later]).exit_code != 0
     assert ran[continued]["Status"] == "SUCCESS"
     assert ran[continued]["EndTime"] > stopped["EndTime"]  # it ran on past the cutoff
@@ -383,6 +397,11 @@ def test_cutoff_starts_nothing_new_and_cancels_only_cancel_task_tasks(fast_ssm, 
     [timed_out] = invocations_of(ssm, execution_id, ran[cancelled]["TaskExecutionId"])
     assert timed_out["Status"] == "TIMED_OUT"
     assert ssm.list_commands(CommandId=timed_out["ExecutionId"])["Commands"][0]["Status"] == "Cancelled"
+    # The runbook it had started ran to its end; its second instance was never started: not completed, TIMED_OUT.
+    assert (ran[held]["Status"], ran[held]["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window reached its cutoff time; CutoffBehavior is CANCEL_TASK.")
+    [resumed] = invocations_of(ssm, execution_id, ran[held]["TaskExecutionId"])
+    assert resumed["Status"] == "SUCCESS" and resumed["ExecutionId"] == waiting["ExecutionId"]
 
     stopped_alone = first_execution(ssm, alone, timeout=30)
     assert (stopped_alone["Status"], stopped_alone["StatusDetails"]) == (

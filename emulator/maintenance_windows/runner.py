@@ -87,8 +87,6 @@ class WindowRunner:
         for control in controls:
             if now >= control.ends_by:
                 control.halt("TIMED_OUT")
-            elif now >= control.cutoff_at:
-                control.wake.set()
         with self.db.read() as conn:
             due = storage.due_windows(conn, now)
         for window in due:
