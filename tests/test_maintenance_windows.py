@@ -1,6 +1,7 @@
 """Maintenance Windows' definition operations against the real server: windows, targets and tasks (create, get,
-update with and without Replace, delete, the listings with their filters and paging), the checks AWS makes
-(Cutoff < Duration, schedules, ScheduleOffset with cron only, unassociated targets, Safe deregistration,
+update with and without Replace, delete, the listings with their filters and paging),
+DescribeMaintenanceWindowsForTarget for a managed instance named by ID or covered by a tag (paged), the checks AWS
+makes (Cutoff < Duration, schedules, ScheduleOffset with cron only, unassociated targets, Safe deregistration,
 ClientToken idempotency), tags, DescribeMaintenanceWindowSchedule for a cron in a time zone with an offset, and an
 AWS CLI round trip. Windows running for real on containers are in test_maintenance_windows_runs.py."""
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from conftest import EmulatorProcess, make_client
 from test_awscli import aws
 from test_parameter_store import error_of
+from test_run_command import register_container
 
 WINDOW_ID = re.compile(r"^mw-[0-9a-f]{17}$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -278,6 +280,54 @@ def test_schedule_in_a_time_zone_with_an_offset(ssm):
                                                              ResourceType="INSTANCE")
     assert for_target["WindowIdentities"] == [{"WindowId": window_id, "Name": "third-tuesday"}]
     assert error_of(ssm.describe_maintenance_window_schedule)[0] == "ValidationException"
+
+
+def test_windows_for_target_by_instance_id(ssm, server, debian_container):
+    team = uuid.uuid4().hex[:8]
+    instance_id = register_container(server, debian_container, tags={"team": team})
+    other = "mi-0123456789abcdef0"  # not a managed instance: matched as written only
+
+    def instance_target(window_id: str, ids: list[str], client=ssm) -> str:
+        return client.register_target_with_maintenance_window(
+            WindowId=window_id, ResourceType="INSTANCE",
+            Targets=[{"Key": "InstanceIds", "Values": ids}])["WindowTargetId"]
+
+    by_id = [window(ssm, Name=f"by-id-{n}") for n in range(5)]
+    targets = [instance_target(w, [other, instance_id] if n == 2 else [instance_id]) for n, w in enumerate(by_id)]
+    window(ssm, Name="no-targets")
+    by_tag = window(ssm, Name="by-tag")
+    target(ssm, by_tag, [team])  # covers the instance through its tag
+    elsewhere = window(ssm, Name="other-node")
+    instance_target(elsewhere, [other])
+    abroad = make_client(server.url, region="eu-west-1")  # another Region's windows are not listed
+    instance_target(window(abroad, Name="abroad"), [instance_id], abroad)
+
+    def listed(targets: list[dict], resource_type: str = "INSTANCE", page_size: int = 2) -> list[tuple[str, str]]:
+        """Every page of the listing; each page at most `page_size`, only the last without a NextToken."""
+        found: list[tuple[str, str]] = []
+        request = {"Targets": targets, "ResourceType": resource_type, "MaxResults": page_size}
+        while True:
+            answer = ssm.describe_maintenance_windows_for_target(**request)
+            assert len(answer["WindowIdentities"]) <= page_size
+            found += [(w["WindowId"], w["Name"]) for w in answer["WindowIdentities"]]
+            if "NextToken" not in answer:
+                return found
+            request["NextToken"] = answer["NextToken"]
+
+    mine = [(w, f"by-id-{n}") for n, w in enumerate(by_id)] + [(by_tag, "by-tag")]
+    assert listed([{"Key": "InstanceIds", "Values": [instance_id]}]) == mine
+    first = ssm.describe_maintenance_windows_for_target(
+        Targets=[{"Key": "InstanceIds", "Values": [instance_id]}], ResourceType="INSTANCE", MaxResults=4)
+    assert len(first["WindowIdentities"]) == 4 and first["NextToken"]
+    assert listed([{"Key": "tag:team", "Values": [team]}], page_size=10) == mine  # the same instance, by its tag
+    assert listed([{"Key": "InstanceIds", "Values": [other]}]) == [(by_id[2], "by-id-2"), (elsewhere, "other-node")]
+    assert listed([{"Key": "InstanceIds", "Values": [instance_id]}], resource_type="RESOURCE_GROUP") == []
+    assert listed([{"Key": "InstanceIds", "Values": ["mi-0fedcba9876543210"]}]) == []
+
+    ssm.deregister_target_from_maintenance_window(WindowId=by_id[0], WindowTargetId=targets[0])
+    assert listed([{"Key": "InstanceIds", "Values": [instance_id]}], page_size=10) == mine[1:]
+    assert error_of(ssm.describe_maintenance_windows_for_target, Targets=[], ResourceType="INSTANCE",
+                    NextToken="not-a-token")[0] == "InvalidNextToken"
 
 
 def test_cli_round_trip(server, tmp_path):

@@ -3,11 +3,19 @@ rate(5 minutes) opens every 5 seconds, an hour of Duration lasts a minute): a wi
 RUN_COMMAND tasks on its targets in priority order, with the pseudo-parameters filled in; an AUTOMATION task runs
 its runbook and a LAMBDA task fails saying why; MaxErrors stops a task before its next target; cancelling an
 execution really stops the command it runs; a crash mid-run keeps what was recorded, the execution ending FAILED;
-a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) before a command, by priority."""
+a window runs a patch scan (AWS-RunPatchBaseline on local apt repositories) before a command, by priority.
+
+On a clock 3600 times faster (an hour of Duration lasts a second): when the Duration ends, the command still
+running is killed and everything ends TIMED_OUT; past the cutoff no task starts, a CANCEL_TASK task's command is
+stopped (TIMED_OUT) while a CONTINUE_TASK one runs on, and a CANCEL_TASK Automation task finishes the runbook it
+runs but starts no more; a window due while its last execution still runs records
+SKIPPED_OVERLAPPING."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from conftest import FAST_INSTANCE_CHECKS, WINDOW_CLOCK, EmulatorProcess, make_client
 from test_automation import runbook, sleep_step
@@ -54,6 +62,15 @@ def first_execution(ssm, window_id: str, timeout: float = 60) -> dict:
         return first if first and first["Status"] in ENDED else None
 
     return wait_for(ended, timeout, f"window {window_id} to open and finish")  # type: ignore[return-value]
+
+
+def running_execution(ssm, window_id: str, timeout: float = 30) -> str:
+    """The ID of the window's execution once it is IN_PROGRESS."""
+    def running():
+        runs = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
+        return runs[0]["WindowExecutionId"] if runs and runs[0]["Status"] == "IN_PROGRESS" else None
+
+    return wait_for(running, timeout, f"window {window_id} to open")  # type: ignore[return-value]
 
 
 def tasks_of(ssm, execution_id: str) -> dict[str, dict]:
@@ -190,11 +207,7 @@ def test_cancel_stops_the_running_command(ssm, server, make_container):
         TaskType="RUN_COMMAND", Priority=9, MaxConcurrency="1", MaxErrors="0",
         TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": ["never"]}}})["WindowTaskId"]
 
-    def running():
-        runs = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
-        return runs[0] if runs and runs[0]["Status"] == "IN_PROGRESS" else None
-
-    execution_id = wait_for(running, 30, "the window to open")["WindowExecutionId"]  # type: ignore[index]
+    execution_id = running_execution(ssm, window_id)
     wait_for(lambda: processes_in_container(box, sleeper), 30, "the command to start")
     answer = ssm.cancel_maintenance_window_execution(WindowExecutionId=execution_id)
     assert answer["WindowExecutionId"] == execution_id
@@ -263,3 +276,172 @@ def test_window_runs_a_patch_scan_then_a_command_in_priority_order(ssm, server, 
     [listed] = invocations_of(ssm, run["WindowExecutionId"], command["TaskExecutionId"])
     output = ssm.get_command_invocation(CommandId=listed["ExecutionId"], InstanceId=instance_id)
     assert output["StandardOutputContent"] == "1.0"  # the scan installed nothing
+
+
+# --- Duration, Cutoff and overlap, on a clock where an hour of Duration lasts a second -------------------------
+@pytest.fixture
+def fast_server(fast_window_emulator: EmulatorProcess) -> EmulatorProcess:
+    fast_window_emulator.admin("POST", "/_emulator/reset")
+    return fast_window_emulator
+
+
+@pytest.fixture
+def fast_ssm(fast_server: EmulatorProcess):
+    return make_client(fast_server.url)
+
+
+def shell_task(ssm, window_id: str, name: str, targets: list[dict], command: str, **kwargs) -> str:
+    """A RUN_COMMAND task of a document of its own, `name`, running `command` (one target at a time, no error
+    tolerated); its TaskArn."""
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=targets, TaskArn=command_document(ssm, name, command), TaskType="RUN_COMMAND",
+        MaxConcurrency="1", MaxErrors="0",
+        TaskInvocationParameters={"RunCommand": {"Parameters": {"line": ["-"]}}}, **kwargs)
+    return name
+
+
+def executions_of(ssm, window_id: str) -> list[dict]:
+    """The window's executions, oldest first."""
+    return ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"][::-1]
+
+
+def test_duration_end_times_out_what_still_runs(fast_ssm, fast_server, make_container):
+    ssm = fast_ssm
+    box, instance_id = tagged(fast_server, make_container, uuid.uuid4().hex[:8])
+    targets = [{"Key": "InstanceIds", "Values": [instance_id]}]
+    sleeper = f"sleep 6{uuid.uuid4().int % 10**5}"
+    started = f"/tmp/mw-started-{uuid.uuid4().hex[:8]}"
+    window_id = ssm.create_maintenance_window(Name="out-of-time", Schedule=soon(), Duration=6, Cutoff=1,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    for priority, command in ((1, f"touch {started}; {sleeper}"), (2, "true")):
+        shell_task(ssm, window_id, f"mw-{priority}-{window_id}", targets, command, Priority=priority,
+                   CutoffBehavior="CONTINUE_TASK")
+
+    run = first_execution(ssm, window_id, timeout=60)
+    assert (run["Status"], run["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window's Duration ended before its tasks did.")
+    assert (run["EndTime"] - run["StartTime"]).total_seconds() >= 6  # open its whole Duration, not cut short
+    assert box.exec_run(["test", "-e", started]).exit_code == 0  # it ran...
+    assert processes_in_container(box, sleeper) == []  # ...and is gone
+    [task] = tasks_of(ssm, run["WindowExecutionId"]).values()  # the priority 2 task never started
+    assert (task["Status"], task["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window's Duration ended before the task did.")
+    [invocation] = invocations_of(ssm, run["WindowExecutionId"], task["TaskExecutionId"])
+    assert invocation["Status"] == "TIMED_OUT"
+    command = ssm.list_commands(CommandId=invocation["ExecutionId"])["Commands"][0]
+    assert command["Status"] == "Cancelled"
+
+
+def test_cutoff_starts_nothing_new_and_cancels_only_cancel_task_tasks(fast_ssm, fast_server, make_container):
+    ssm = fast_ssm
+    team = uuid.uuid4().hex[:8]
+    box, instance_id = tagged(fast_server, make_container, team)
+    targets = [{"Key": "InstanceIds", "Values": [instance_id]}]
+    sleeper = f"sleep 6{uuid.uuid4().int % 10**5}"
+    go, later = f"/tmp/mw-go-{team}", f"/tmp/mw-later-{team}"
+    # Open 8 s; the cutoff comes after 2 s (Duration 8 - Cutoff 6 hours).
+    window_id = ssm.create_maintenance_window(Name="cut-off", Schedule=soon(), Duration=8, Cutoff=6,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    tasks = {  # name: (priority, CutoffBehavior, command)
+        f"mw-cancelled-{team}": (1, "CANCEL_TASK", sleeper),
+        f"mw-continued-{team}": (1, "CONTINUE_TASK", f"while [ ! -e {go} ]; do sleep 0.1; done"),
+        f"mw-later-{team}": (2, "CONTINUE_TASK", f"touch {later}"),
+    }
+    for name, (priority, behavior, command) in tasks.items():
+        shell_task(ssm, window_id, name, targets, command, Priority=priority, CutoffBehavior=behavior)
+    cancelled, continued, _ = tasks
+    # A CANCEL_TASK Automation task over two instances, one at a time: its first runbook waits for a signal.
+    tagged(fast_server, make_container, team)
+    held = runbook(ssm, [{"name": "hold", "action": "aws:pause", "inputs": {}}])
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=[{"Key": "tag:team", "Values": [team]}], TaskArn=held, TaskType="AUTOMATION",
+        Priority=1, MaxConcurrency="1", MaxErrors="0", CutoffBehavior="CANCEL_TASK")
+    # A window beside it whose only task is a CANCEL_TASK one: stopped at the cutoff, nothing left unstarted.
+    alone = ssm.create_maintenance_window(Name="cut-off-alone", Schedule=soon(), Duration=8, Cutoff=6,
+                                          AllowUnassociatedTargets=True)["WindowId"]
+    alone_sleeper = f"sleep 7{uuid.uuid4().int % 10**5}"
+    shell_task(ssm, alone, f"mw-alone-{team}", targets, alone_sleeper, CutoffBehavior="CANCEL_TASK")
+    execution_id = running_execution(ssm, window_id)
+
+    def cut_off():
+        found = tasks_of(ssm, execution_id).get(cancelled)
+        return found if found and found["Status"] == "TIMED_OUT" else None
+
+    # The CANCEL_TASK task is stopped at the cutoff; the CONTINUE_TASK one beside it still runs then.
+    stopped = wait_for(cut_off, 30, "the cutoff to stop the CANCEL_TASK task")
+    assert stopped["StatusDetails"] == "The maintenance window reached its cutoff time; CutoffBehavior is CANCEL_TASK."
+    assert processes_in_container(box, sleeper) == []
+    still = tasks_of(ssm, execution_id)[continued]
+    assert still["Status"] == "IN_PROGRESS"
+    [going] = invocations_of(ssm, execution_id, still["TaskExecutionId"])
+    assert going["Status"] == "IN_PROGRESS"
+    # A CANCEL_TASK Automation task's running invocation continues too (it only starts no more).
+    [waiting] = invocations_of(ssm, execution_id, tasks_of(ssm, execution_id)[held]["TaskExecutionId"])
+    assert waiting["Status"] == "IN_PROGRESS"
+    assert ssm.get_automation_execution(AutomationExecutionId=waiting["ExecutionId"])["AutomationExecution"][
+        "AutomationExecutionStatus"] == "Waiting"
+    box.exec_run(["touch", go])
+    ssm.send_automation_signal(AutomationExecutionId=waiting["ExecutionId"], SignalType="Resume",
+                               Payload={"StepName": ["hold"]})
+
+    run = first_execution(ssm, window_id, timeout=30)
+    assert (run["Status"], run["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window reached its cutoff time before every task could start.")
+    ran = tasks_of(ssm, execution_id)
+    assert sorted(ran) == sorted([cancelled, continued, held])  # the priority 2 task never started
+    assert box.exec_run(["test", "-e", later]).exit_code != 0
+    assert ran[continued]["Status"] == "SUCCESS"
+    assert ran[continued]["EndTime"] > stopped["EndTime"]  # it ran on past the cutoff
+    [finished] = invocations_of(ssm, execution_id, ran[continued]["TaskExecutionId"])
+    assert finished["Status"] == "SUCCESS"
+    [timed_out] = invocations_of(ssm, execution_id, ran[cancelled]["TaskExecutionId"])
+    assert timed_out["Status"] == "TIMED_OUT"
+    assert ssm.list_commands(CommandId=timed_out["ExecutionId"])["Commands"][0]["Status"] == "Cancelled"
+    # The runbook it had started ran to its end; its second instance was never started: not completed, TIMED_OUT.
+    assert (ran[held]["Status"], ran[held]["StatusDetails"]) == (
+        "TIMED_OUT", "The maintenance window reached its cutoff time; CutoffBehavior is CANCEL_TASK.")
+    [resumed] = invocations_of(ssm, execution_id, ran[held]["TaskExecutionId"])
+    assert resumed["Status"] == "SUCCESS" and resumed["ExecutionId"] == waiting["ExecutionId"]
+
+    stopped_alone = first_execution(ssm, alone, timeout=30)
+    assert (stopped_alone["Status"], stopped_alone["StatusDetails"]) == (
+        "TIMED_OUT",
+        "The maintenance window reached its cutoff time; its CANCEL_TASK tasks still running were stopped.")
+    [task] = tasks_of(ssm, stopped_alone["WindowExecutionId"]).values()
+    assert task["Status"] == "TIMED_OUT" and processes_in_container(box, alone_sleeper) == []
+
+
+def test_window_due_while_its_last_execution_runs_is_skipped(fast_ssm, fast_server, make_container):
+    ssm = fast_ssm
+    box, instance_id = tagged(fast_server, make_container, uuid.uuid4().hex[:8])
+    sleeper = f"sleep 6{uuid.uuid4().int % 10**5}"
+    # Opens every second, open three seconds, its task outlasting each opening.
+    window_id = ssm.create_maintenance_window(Name="overlapping", Schedule="rate(1 hour)", Duration=3, Cutoff=1,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    ssm.register_task_with_maintenance_window(
+        WindowId=window_id, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}], TaskArn=SCRIPT,
+        TaskType="RUN_COMMAND", MaxConcurrency="1", MaxErrors="0",
+        TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": [sleeper]}}})
+
+    def ran_again():
+        runs = executions_of(ssm, window_id)
+        return len(runs) > 1 and runs[0]["Status"] not in ("PENDING", "IN_PROGRESS") and any(
+            r["Status"] != "SKIPPED_OVERLAPPING" for r in runs[1:])
+
+    wait_for(ran_again, 60, "the window to open again once its first execution ended")
+    ssm.update_maintenance_window(WindowId=window_id, Enabled=False)
+    wait_for(lambda: all(r["Status"] in ENDED for r in executions_of(ssm, window_id)), 30, "every execution to end")
+    first, *rest = executions_of(ssm, window_id)
+    assert first["Status"] == "TIMED_OUT"
+    index = next(i for i, r in enumerate(rest) if r["Status"] != "SKIPPED_OVERLAPPING")
+    skipped, again = rest[:index], rest[index]
+    assert skipped, "no opening came due while the first execution ran"
+    for run in skipped:
+        assert run["StatusDetails"] == "The previous execution of this maintenance window was still running."
+        assert first["StartTime"] < run["StartTime"] == run["EndTime"] <= first["EndTime"]
+        assert tasks_of(ssm, run["WindowExecutionId"]) == {}
+        got = ssm.get_maintenance_window_execution(WindowExecutionId=run["WindowExecutionId"])
+        assert got["Status"] == "SKIPPED_OVERLAPPING" and got["TaskIds"] == []
+    assert again["Status"] == "TIMED_OUT" and again["StartTime"] > skipped[-1]["StartTime"]
+    assert list(tasks_of(ssm, again["WindowExecutionId"])) == [SCRIPT]
+    assert processes_in_container(box, sleeper) == []

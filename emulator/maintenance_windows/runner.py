@@ -4,8 +4,9 @@ Every half second the scheduler opens the enabled windows whose next run has com
 by Priority (lower first; tasks of equal priority side by side), each over its targets (tasks.py). A window that
 comes due while its previous execution still runs records a SKIPPED_OVERLAPPING execution instead. No task starts
 after the window's cutoff (Duration - Cutoff hours after it opened); when its Duration ends, what still runs is
-cancelled and ends TIMED_OUT. CancelMaintenanceWindowExecution cancels the execution's commands and Automation
-executions; it ends CANCELLED.
+cancelled and ends TIMED_OUT. An execution that ran out of time (a task left unstarted at the cutoff, or a
+CANCEL_TASK task stopped there) ends TIMED_OUT, unless a task failed. CancelMaintenanceWindowExecution cancels the
+execution's commands and Automation executions; it ends CANCELLED.
 
 Durable: windows' next runs and every execution, task execution and invocation are rows written before anything
 runs. An execution the emulator was in the middle of when it stopped ends FAILED (CANCELLED if a cancel had
@@ -40,6 +41,7 @@ OVERLAPPING = "The previous execution of this maintenance window was still runni
 NO_TASKS = "No tasks to run: the maintenance window has no registered tasks."
 TASKS_FAILED = "One or more tasks in the orchestration failed."
 PAST_CUTOFF = "The maintenance window reached its cutoff time before every task could start."
+CUT_OFF_TASKS = "The maintenance window reached its cutoff time; its CANCEL_TASK tasks still running were stopped."
 CANCELLED = "The maintenance window execution was cancelled."
 OUT_OF_TIME = "The maintenance window's Duration ended before its tasks did."
 
@@ -85,8 +87,6 @@ class WindowRunner:
         for control in controls:
             if now >= control.ends_by:
                 control.halt("TIMED_OUT")
-            elif now >= control.cutoff_at:
-                control.wake.set()
         with self.db.read() as conn:
             due = storage.due_windows(conn, now)
         for window in due:
@@ -172,10 +172,12 @@ class WindowRunner:
             outcomes.extend(run.outcome for run in runs)
         if control.stop.is_set():
             return control.reason, CANCELLED if control.reason == "CANCELLED" else OUT_OF_TIME
-        if any(o.status != "SUCCESS" for o in outcomes):
+        if any(o.status not in ("SUCCESS", "TIMED_OUT") for o in outcomes):
             return "FAILED", TASKS_FAILED
         if not_started:
             return "TIMED_OUT", PAST_CUTOFF
+        if any(o.status == "TIMED_OUT" for o in outcomes):  # a CANCEL_TASK task stopped at the cutoff
+            return "TIMED_OUT", CUT_OFF_TASKS
         return "SUCCESS", None
 
     def _task_run(self, ctx: RequestContext, window_id: str, execution_id: str, task_id: str,

@@ -55,14 +55,12 @@ class Control:
     ends_by: float
     cutoff_at: float
     stop: threading.Event = field(default_factory=threading.Event)
-    wake: threading.Event = field(default_factory=threading.Event)  # `stop`, or the cutoff passed
     reason: str = ""  # CANCELLED | TIMED_OUT, once `stop` is set
 
     def halt(self, reason: str) -> None:
         if not self.stop.is_set():
             self.reason = reason
             self.stop.set()
-        self.wake.set()
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,7 @@ class TaskRun:
         limit = rate.concurrency_limit(self.task["MaxConcurrency"], len(targets))
         error_limit = rate.error_limit(self.task["MaxErrors"], len(targets))
         running: list[threading.Thread] = []
-        stopped_for_errors = False
+        stopped_for_errors = cut_short = False
         for target in targets:
             while True:
                 running = [t for t in running if t.is_alive()]
@@ -144,7 +142,8 @@ class TaskRun:
                 running[0].join(POLL_SECONDS)
             with self._lock:
                 stopped_for_errors = rate.exceeded(self._errors, error_limit)
-            if stopped_for_errors or self.control.stop.is_set() or self._cut_off():
+            cut_short = self._cut_off()
+            if stopped_for_errors or self.control.stop.is_set() or cut_short:
                 break
             thread = threading.Thread(target=self._record, args=(target, self._invoke), daemon=True,
                                       name=f"mw-invocation-{self.task_execution_id[:8]}")
@@ -152,15 +151,17 @@ class TaskRun:
             running.append(thread)
         for thread in running:
             thread.join()
-        return self._summary(stopped_for_errors, error_limit)
+        return self._summary(stopped_for_errors, cut_short, error_limit)
 
-    def _summary(self, stopped_for_errors: bool, error_limit: int) -> Outcome:
+    def _summary(self, stopped_for_errors: bool, cut_short: bool, error_limit: int) -> Outcome:
+        """The task's end. A CANCEL_TASK task cut off (a command cancelled, or targets left unstarted) is not
+        completed: TIMED_OUT, as AWS records it."""
         if self.control.stop.is_set():
             return Outcome(self.control.reason, CANCELLED if self.control.reason == "CANCELLED" else OUT_OF_TIME)
         statuses = {o.status for o in self._outcomes}
         if stopped_for_errors:
             return Outcome("FAILED", MAX_ERRORS_REACHED.format(n=error_limit))
-        if "TIMED_OUT" in statuses and self._cut_off():
+        if cut_short or ("TIMED_OUT" in statuses and self._cut_off()):
             return Outcome("TIMED_OUT", CUT_OFF)
         if statuses - {"SUCCESS"}:
             return Outcome("FAILED", FAILED_DETAILS)
@@ -254,12 +255,12 @@ class TaskRun:
         execution_id = self.automation.start_execution(self.ctx, StartAutomationExecutionRequest.model_validate(
             request))
         self._started(invocation_id, execution_id, _lower_camel(request))
-        # Wakes when the window is cancelled or out of time, or (for a CANCEL_TASK task) at its cutoff.
-        watch = self.control.wake if self.task.get("CutoffBehavior") == "CANCEL_TASK" else self.control.stop
-        ended = self.automation.wait(execution_id, watch, poll=POLL_SECONDS)
+        # Stopped only when the window is cancelled or out of time: at the cutoff, even a CANCEL_TASK task's
+        # running Automation invocations continue (AWS's CutoffBehavior reference); it just starts no more.
+        ended = self.automation.wait(execution_id, self.control.stop, poll=POLL_SECONDS)
         halted = ""
         if ended is not None and not ended["done"]:
-            halted = self.control.reason if self.control.stop.is_set() else "TIMED_OUT"
+            halted = self.control.reason
             try:
                 self.automation.stop_execution(self.ctx, execution_id)
             except ServiceError:  # it ended in between
