@@ -146,7 +146,7 @@ def create_app(config: Config) -> Flask:
         start = getattr(capability, "start", None)
         if start is not None:
             start()
-    atexit.register(services.background.stop)
+    atexit.register(services.background.stop, wait=False)
 
     def stop(timeout: float = STOP_SECONDS) -> None:
         """The server is stopping: capabilities end what clients hold open (Session Manager's channels)."""

@@ -49,15 +49,19 @@ class Background:
         self._worker_pools.append(pool)
         return pool
 
-    def stop(self, timeout: float = STOP_SECONDS) -> None:
+    def stop(self, timeout: float = STOP_SECONDS, wait: bool = True) -> None:
         """End every thread made here, waiting at most about `timeout` seconds in all: a task still running
-        then (a long command) keeps its daemon thread, which ends with the process."""
+        then (a long command) keeps its daemon thread, which ends with the process. `wait=False` (at exit)
+        does not wait for tasks at all: the process ending ends them, and their state is durable."""
         deadline = time.monotonic() + timeout
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         for pool in self._worker_pools:
-            pool.stop(max(0.0, deadline - time.monotonic()))
+            pool.stop(max(0.0, deadline - time.monotonic()) if wait else 0.0)
+        if not wait:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            return
         # shutdown(wait=True) has no timeout of its own: wait for it on a helper thread, bounded.
         closing = threading.Thread(
             target=self._pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, name="ssm-work-stop",
