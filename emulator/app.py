@@ -129,6 +129,9 @@ def build_operations(services: Services) -> tuple[OperationTable, list[object]]:
 
 
 STOP_EXTENSION = "ssm_emulator.stop"  # the server calls app.extensions[STOP_EXTENSION]() when it stops
+# An in-process server (emulator.in_process) calls app.extensions[CLOSE_EXTENSION]() once it serves no more:
+# it ends every thread the app started and releases what it holds, as a process exit would.
+CLOSE_EXTENSION = "ssm_emulator.close"
 STOP_SECONDS = 3.0
 
 
@@ -190,7 +193,7 @@ def create_app(config: Config) -> Flask:
         start = getattr(capability, "start", None)
         if start is not None:
             start()
-    atexit.register(services.background.stop)
+    atexit.register(services.background.stop, wait=False)
 
     def stop(timeout: float = STOP_SECONDS) -> None:
         """The server is stopping: capabilities end what clients hold open (Session Manager's channels)."""
@@ -200,4 +203,18 @@ def create_app(config: Config) -> Flask:
                 capability_stop(timeout)
 
     app.extensions[STOP_EXTENSION] = stop
+
+    def close(timeout: float = STOP_SECONDS) -> None:
+        """The app is done with: stop it, then its background threads (before what they use), then each
+        capability's resources (containers an ephemeral emulator started, backends), then the store."""
+        stop(timeout)
+        services.background.stop()
+        atexit.unregister(services.background.stop)
+        for capability in capabilities:
+            capability_close = getattr(capability, "close", None)
+            if capability_close is not None:
+                capability_close()
+        services.db.close()
+
+    app.extensions[CLOSE_EXTENSION] = close
     return app

@@ -56,15 +56,20 @@ def docker_client():
     client.close()
 
 
-def run_test_container(client, image: str, **options):
-    """A container idling on its image's CMD; on the host network unless told (test traffic stays on
-    loopback)."""
+def need_image(client, image: str) -> None:
+    """The test image must be on the engine (the emulator never pulls; setup-test-machine.sh builds them)."""
     import docker.errors
 
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
         unavailable(f"test image {image} is missing")
+
+
+def run_test_container(client, image: str, **options):
+    """A container idling on its image's CMD; on the host network unless told (test traffic stays on
+    loopback)."""
+    need_image(client, image)
     return client.containers.run(
         image,
         detach=True,

@@ -123,6 +123,7 @@ class Engine:
     def __init__(self, services: Services) -> None:
         self.db = services.db
         self.clock = services.clock
+        self.background = services.background
         self.workers = services.config.automation_workers
         self.actions: AutomationServices | None = None  # set by the capability once built
         self.ssm_lookup: Callable[[str, str, str], Any] | None = None  # (account, region, name) -> value
@@ -135,7 +136,7 @@ class Engine:
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._pool = WorkerPool(self.workers, "ssm-automation")
+        self._pool = self.background.workers(self.workers, "ssm-automation")
 
     def on_reset(self) -> None:
         with self._lock:

@@ -99,6 +99,19 @@ class ManagedInstances:
             # State in memory only: containers this emulator started would outlive every reference to them.
             atexit.register(self._remove_owned)
 
+    def close(self) -> None:
+        """The app is closing (in-process server): as at exit, an ephemeral emulator removes the containers it
+        started; open backends and the engine client are closed either way."""
+        if self.config.resolved_data_dir is None:
+            atexit.unregister(self._remove_owned)
+            self._remove_owned()
+        else:
+            with self._lock:
+                backends, self._backends = list(self._backends.values()), {}
+            for backend in backends:
+                backend.close()
+        self.engine.close()
+
     def on_reset(self) -> None:
         self._remove_owned()
         with self._config_lock:

@@ -156,7 +156,7 @@ class Invoker:
 
     # --- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._pool = WorkerPool(self.workers, "ssm-command")
+        self._pool = self.background.workers(self.workers, "ssm-command")
         self.recover()
         self.background.every(SWEEP_SECONDS, self.sweep, "command-sweep")
 

@@ -124,7 +124,7 @@ class AssociationRunner:
         with self.db.write() as conn:
             storage.interrupt_executions(conn, self.clock.time())
             storage.release_all(conn)
-        self._pool = WorkerPool(RUN_WORKERS, "ssm-association")
+        self._pool = self.background.workers(RUN_WORKERS, "ssm-association")
         self.background.every(SWEEP_SECONDS, self.sweep, "associations")
 
     # --- the scheduler -----------------------------------------------------------------------------------------
