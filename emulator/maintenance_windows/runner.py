@@ -67,7 +67,7 @@ class WindowRunner:
     def start(self) -> None:
         with self.db.write() as conn:
             storage.interrupt(conn, self.clock.time())
-        self._pool = WorkerPool(EXECUTION_WORKERS, "ssm-maintenance-window")
+        self._pool = self.background.workers(EXECUTION_WORKERS, "ssm-maintenance-window")
         self.background.every(SWEEP_SECONDS, self.sweep, "maintenance-windows")
 
     def on_reset(self) -> None:

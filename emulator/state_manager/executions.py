@@ -323,8 +323,13 @@ class AssociationRunner:
         if deadline is not None:
             timer = threading.Event()
             # wait() returns at the end of the execution or, through `timer`, at the deadline
-            threading.Timer(max(0.0, deadline - self.clock.time()), timer.set).start()
-            ended = self.automation.wait(execution_id, timer) or {}
+            alarm = threading.Timer(max(0.0, deadline - self.clock.time()), timer.set)
+            alarm.daemon = True
+            alarm.start()
+            try:
+                ended = self.automation.wait(execution_id, timer) or {}
+            finally:
+                alarm.cancel()  # the run may end long before its Duration: no thread waits on for it
             if ended.get("done"):
                 return ended
             try:
