@@ -235,7 +235,7 @@ def install(backend: InstanceBackend, wanted: Sequence[Package], repos: Repos | 
         code, out = attempt([p])
         output += out
         if code != 0:
-            failed[p.name] = "dnf failed" + (" (a package it needs may be rejected: BLOCK)" if excluded else "")
+            failed[p.name] = "dnf failed"
     return failed, output
 
 

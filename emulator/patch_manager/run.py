@@ -236,13 +236,19 @@ class Patching:
             if d.get("RejectedPatchesAction") == BLOCK and d.get("RejectedPatches"):
                 blocked = Blocked(tuple(d["RejectedPatches"]), lambda p: decide(d, _patch(p, product)).rejected)
             failed, output = manager.install(backend, wanted, repos, blocked)
+            scan = manager.read(backend, repos)
+            # A manager may succeed while leaving a package out (dnf skips one whose dependencies it can't have)
+            for p in wanted:
+                now_installed = scan.installed.get(p.name)
+                if p.name not in failed and (now_installed is None or now_installed.version != p.version):
+                    failed[p.name] = f"{manager.NAME} left it out" + (
+                        " (something it needs is rejected: BLOCK)" if blocked else "")
             installed_now = [p.name for p in wanted if p.name not in failed]
             which = "update(s) the install override list names" if listed is not None else "approved update(s)"
             log.append(f"Installing {len(wanted)} {which}: "
                        f"{', '.join(f'{p.name}={p.version}' for p in wanted) or 'none'}.")
             if output:
                 log.append(output.rstrip())
-            scan = manager.read(backend, repos)
             if reboot_option == NO_REBOOT and installed_now:
                 no_reboot_time = self.now()
             if scan.reboot_required and installed_now:
