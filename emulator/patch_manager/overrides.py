@@ -60,7 +60,7 @@ class Listed:
     id: str
     title: str | None
 
-    def names(self, patch: Patch) -> bool:
+    def covers(self, patch: Patch) -> bool:
         forms = patch.names()
         if not any(fnmatchcase(form, self.id) for form in forms):
             return False

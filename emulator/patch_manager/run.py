@@ -130,7 +130,7 @@ def to_install(scan: Scan, d: Mapping[str, Any], product: str, patches: list[dic
         if candidate is None or not scan.newer(candidate.version, pkg.version):
             continue
         patch = _patch(candidate, product)
-        if any(entry.names(patch) for entry in listed) and not decide(d, patch).rejected:
+        if any(entry.covers(patch) for entry in listed) and not decide(d, patch).rejected:
             out.append(candidate)
     return out
 
