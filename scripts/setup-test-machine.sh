@@ -7,6 +7,9 @@
 #   ssm-emulator-test/debian:bookworm  debootstrap minbase + procps (ps, kill tests) + netcat-openbsd (a
 #                                      TCP server for port-forward tests); has bash, apt, dpkg, os-release
 #   ssm-emulator-test/busybox          Debian's busybox-static alone: /bin/sh, applets, /etc/os-release
+#   ssm-emulator-test/dnf:bookworm     the debian image + Debian's dnf, rpm (rpmbuild) and createrepo-c: an RPM
+#                                      package manager to patch through (tests give it an RPM distribution's
+#                                      os-release)
 #
 # Built roots are cached as tarballs under $CACHE, so re-creating a removed image skips debootstrap.
 set -euo pipefail
@@ -16,6 +19,8 @@ DOCKERD_LOG=${SSM_EMULATOR_DOCKERD_LOG:-/var/log/ssm-emulator-dockerd.log}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_IMAGE=ssm-emulator-test/debian:bookworm
 BUSYBOX_IMAGE=ssm-emulator-test/busybox:latest
+DNF_IMAGE=ssm-emulator-test/dnf:bookworm
+DNF_EXTRA="dnf rpm createrepo-c"
 DEBIAN_EXTRA=procps,netcat-openbsd
 # PID 1 of a test container: idle, but exits at once on SIGTERM (a bare `sleep` as PID 1 ignores it, and
 # `docker stop` would wait its full 10 s grace period).
@@ -154,6 +159,29 @@ EOF
     fi
     import_root "$tarball" "$BUSYBOX_IMAGE"
     step "imported $BUSYBOX_IMAGE"
+fi
+
+# --- ssm-emulator-test/dnf:bookworm -------------------------------------------------------------------------
+if ! has_image "$DNF_IMAGE"; then
+    tarball="$CACHE/debian-bookworm-dnf.tar"
+    if [ ! -s "$tarball" ]; then
+        # apt inside a container of the debian image (its sources.list is the mirror debootstrap used), then the
+        # container's file system becomes the root: no second debootstrap.
+        builder="ssm-emulator-test-dnf-build-$$"
+        say "installing $DNF_EXTRA into a debian container"
+        docker run --name "$builder" --network host "$DEBIAN_IMAGE" /bin/sh -c \
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+             $DNF_EXTRA >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*" >"$CACHE/dnf-build.log" 2>&1 || {
+            tail -n 20 "$CACHE/dnf-build.log" >&2
+            docker rm -f "$builder" >/dev/null 2>&1
+            fail "installing $DNF_EXTRA failed (see $CACHE/dnf-build.log)"
+        }
+        docker export "$builder" >"$tarball.part" && mv "$tarball.part" "$tarball"
+        docker rm -f "$builder" >/dev/null
+        step "dnf root built and cached"
+    fi
+    import_root "$tarball" "$DNF_IMAGE"
+    step "imported $DNF_IMAGE"
 fi
 
 step "images present"

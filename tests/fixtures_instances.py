@@ -22,6 +22,7 @@ import pytest
 
 DEBIAN_IMAGE = "ssm-emulator-test/debian:bookworm"
 BUSYBOX_IMAGE = "ssm-emulator-test/busybox:latest"
+DNF_IMAGE = "ssm-emulator-test/dnf:bookworm"  # Debian with dnf, rpm and createrepo_c: RPM patching
 SSHD = "/usr/sbin/sshd"
 # One user per test run, made for it and deleted after: runs side by side on one machine would otherwise set
 # each other's password, or lock it at their end while another still logs in with it.

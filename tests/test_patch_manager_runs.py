@@ -288,3 +288,72 @@ def test_reboot_if_needed_restarts_the_container(ssm, server, make_container):
     assert (found["InstalledCount"], found["InstalledPendingRebootCount"], found["MissingCount"]) == (3, 0, 0)
     assert "LastNoRebootInstallOperationTime" not in found
     assert patch_compliance(ssm, instance_id)[0]["Status"] == "COMPLIANT"
+
+
+# omega 1.0 is installed; omega 2.0 (security) needs zeta, a package of its own; both only in /srv/extra, a
+# repository the machine doesn't list (a baseline's Sources bring it in).
+EXTRA = r"""
+set -e
+cd /tmp; mkdir -p /srv/extra /tmp/o1
+mk() { # name version depends folder
+  d=$(mktemp -d); mkdir -p $d/DEBIAN
+  printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: T <t@example.com>\nPriority: optional\nSection: utils\nDescription: test %s\n' $1 $2 $1 > $d/DEBIAN/control
+  [ -n "$3" ] && printf 'Depends: %s\n' "$3" >> $d/DEBIAN/control
+  dpkg-deb --build $d $4/$1_$2_all.deb >/dev/null
+}
+mk omega 1.0 "" /tmp/o1 && dpkg -i /tmp/o1/omega_1.0_all.deb >/dev/null
+mk omega 2.0 zeta /srv/extra
+mk zeta 1.0 "" /srv/extra
+cd /srv/extra; : > Packages
+for f in *.deb; do dpkg-deb -f $f >> Packages; printf 'Filename: ./%s\nSize: %s\nSHA256: %s\n\n' $f $(stat -c %s $f) $(sha256sum $f | cut -d' ' -f1) >> Packages; done
+printf 'Origin: Local\nLabel: Extra-Security\nSuite: bookworm-security\nCodename: bookworm-security\nSHA256:\n %s %s Packages\n' \
+  $(sha256sum Packages | cut -d' ' -f1) $(stat -c %s Packages) > Release
+"""
+
+
+def test_install_override_list_sources_and_a_blocked_dependency(ssm, start_emulator, tmp_path, make_container):
+    from conftest import make_client  # a server of its own: it reads the list from its S3 stand-in folder
+
+    folder = tmp_path / "buckets"
+    (folder / "patching").mkdir(parents=True)
+    (folder / "patching" / "install.yaml").write_text(
+        "patches:\n  - id: 'delta.all'\n    title: 'delta.all:0:2.0'\n  - id: 'alpha'\n  - id: 'om*'\n")
+    (folder / "patching" / "broken.yaml").write_text("patches: [{title: no-id}]\n")
+    config = tmp_path / "config.toml"
+    config.write_text(f'data_sync_dir = "{folder}"\n')
+    own = start_emulator("--ephemeral", "--config", str(config))
+    client = make_client(own.url)
+    box = patched_container(make_container)
+    assert box.exec_run(["/bin/sh", "-c", EXTRA]).exit_code == 0
+    instance_id = register_container(own, box)
+    sources = "deb [trusted=yes] file:/srv/main ./\ndeb [trusted=yes] file:/srv/security ./\n" \
+              "deb [trusted=yes] file:/srv/extra ./\n"
+    baseline_id = client.create_patch_baseline(
+        Name="extra", OperatingSystem="DEBIAN", RejectedPatches=["zeta"], RejectedPatchesAction="BLOCK",
+        ApprovalRules={"PatchRules": [{"PatchFilterGroup": {"PatchFilters": [{"Key": "PRIORITY", "Values": ["*"]}]}}]},
+        Sources=[{"Name": "with-extra", "Products": ["Debian12"], "Configuration": sources}])["BaselineId"]
+    client.register_default_patch_baseline(BaselineId=baseline_id)
+
+    scan = patch(client, instance_id, "Scan", InstallOverrideList="s3://patching/install.yaml")  # a Scan ignores it
+    assert scan["Status"] == "Success", scan
+    missing = patches(client, instance_id, Filters=[{"Key": "State", "Values": ["Missing"]}])
+    assert sorted(missing) == ["beta.all", "delta.all", "epsilon.all", "omega.all"]  # omega: from the Sources
+    assert box.exec_run(["/bin/sh", "-c", "ls /var/lib/apt/lists | grep -c extra"]).output.strip() == b"0"
+
+    install = patch(client, instance_id, "Install", RebootOption="NoReboot",
+                    InstallOverrideList="s3://patching/install.yaml")
+    # the list, not the baseline, says what goes in: delta 2.0 and (unapproved) alpha; omega would pull in the
+    # blocked zeta, so it fails
+    assert install["Status"] == "Failed", install
+    assert "omega: it needs zeta=1.0, which the baseline rejects (BLOCK)" in install["StandardErrorContent"]
+    assert {n: versions(box)[n] for n in OURS | {"omega"}} == {
+        "alpha": "2.0", "beta": "1.0", "delta": "2.0", "epsilon": "1.0", "omega": "1.0"}
+    assert "zeta" not in versions(box)
+    everything = patches(client, instance_id)
+    assert (everything["alpha.all"]["State"], everything["delta.all"]["State"]) == ("INSTALLED_OTHER", "INSTALLED")
+    assert (everything["omega.all"]["State"], everything["beta.all"]["State"]) == ("FAILED", "MISSING")
+
+    broken = patch(client, instance_id, "Install", InstallOverrideList="s3://patching/broken.yaml")
+    assert broken["Status"] == "Failed" and "`id`" in broken["StandardErrorContent"]
+    online = patch(client, instance_id, "Install", InstallOverrideList="https://example.com/install.yaml")
+    assert online["Status"] == "Failed" and "offline" in online["StandardErrorContent"]

@@ -1,27 +1,39 @@
 """Patching a Debian-family machine through apt, as AWS-RunPatchBaseline's PatchLinux step does on Debian, Ubuntu
 and Raspbian.
 
-    found = apt.scan(backend)          # apt-get update, then what is installed and what the lists offer
-    result = apt.install(backend, [("pkg", "2.0"), ...])
+    found = apt.scan(backend, repos)          # apt-get update, then what is installed and what the lists offer
+    failed, output = apt.install(backend, [package, ...], repos, blocked)
 
 A package's update is a *security* update when the list that offers it comes from a repository whose Release file
 marks it so: a Suite or Codename ending in "-security" (bookworm-security, jammy-security) or a Label naming
-security (Debian-Security). The lists apt downloaded (/var/lib/apt/lists/*_Packages) are read on the machine, only
-the fields needed, with their Release's Origin/Label/Suite/Codename; versions are compared here as dpkg does.
+security (Debian-Security). The lists apt downloaded (*_Packages) are read on the machine, only the fields needed,
+with their Release's Origin/Label/Suite/Codename; versions are compared here as dpkg does.
+
+With a baseline's Sources (`repos`) apt reads that sources list instead of the machine's, and keeps the lists it
+downloads for it in the operation's own folder: the machine's own lists are left as they were.
 """
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cmp_to_key
 
 from emulator.backends import InstanceBackend
+from emulator.patch_manager.packages import (
+    INSTALL_SECONDS,
+    Blocked,
+    UPDATE_SECONDS,
+    Package,
+    PackageError,
+    Repos,
+    Scan,
+    run,
+    write_files,
+)
 
-UPDATE_SECONDS = 600.0
-INSTALL_SECONDS = 3600.0
-REBOOT_REQUIRED = "/var/run/reboot-required"
+NAME = "apt"
 APT_ENV = "DEBIAN_FRONTEND=noninteractive"
+LISTS = "/var/lib/apt/lists"
 
 # What is installed (with when: the mtime of dpkg's file list), then every list with its Release fields.
 SCAN_SCRIPT = r"""
@@ -30,7 +42,7 @@ echo "@@INSTALLED"
 dpkg-query -W -f='${db:Status-Abbrev}\t${Package}\t${Architecture}\t${Version}\t${Priority}\t${Section}\n'
 echo "@@TIMES"
 find /var/lib/dpkg/info -name '*.list' -printf '%f\t%T@\n'
-for p in /var/lib/apt/lists/*_Packages; do
+for p in @LISTS@/*_Packages; do
   [ -e "$p" ] || continue
   echo "@@LIST $p"
   d=${p%_Packages}
@@ -47,46 +59,8 @@ done
 [ -e /var/run/reboot-required ] && echo "@@REBOOT"
 exit 0
 """
-
-
-class AptError(Exception):
-    """A step on the machine failed; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class Available:
-    name: str
-    arch: str
-    version: str
-    priority: str
-    section: str
-    security: bool
-    repository: str  # the list's Label, or its Origin
-
-
-@dataclass(frozen=True)
-class Installed:
-    name: str
-    arch: str
-    version: str
-    priority: str
-    section: str
-    installed_time: float | None
-
-
-@dataclass
-class Scan:
-    installed: dict[str, Installed] = field(default_factory=dict)  # by name
-    available: dict[str, list[Available]] = field(default_factory=dict)  # by name, every version offered
-    reboot_required: bool = False
-
-    def candidate(self, name: str, arch: str) -> Available | None:
-        """The highest version the lists offer for this package and architecture (or "all")."""
-        offered = [a for a in self.available.get(name, []) if a.arch in (arch, "all")]
-        return max(offered, key=cmp_to_key(lambda a, b: compare(a.version, b.version)), default=None)
-
-    def offered(self, name: str, version: str) -> Available | None:
-        return next((a for a in self.available.get(name, []) if a.version == version), None)
+# `apt-get -s` prints one line per package a transaction would install or upgrade: "Inst name [old] (new ... [arch])"
+_SIMULATED = re.compile(r"^Inst (\S+) (?:\[[^\]]*\] )?\((\S+) .*\[([^\]]+)\]\)", re.M)
 
 
 def _security(release: dict[str, str]) -> bool:
@@ -95,19 +69,27 @@ def _security(release: dict[str, str]) -> bool:
         "security" in release.get("Label", "").lower()
 
 
+def _attributes(priority: str, section: str, security: bool, repository: str = "") -> dict[str, str]:
+    return {"PRIORITY": priority.capitalize(), "SECTION": section, "CLASSIFICATION": "Security" if security else "",
+            "SEVERITY": priority.capitalize(), "REPOSITORY": repository}
+
+
 def parse_scan(text: str) -> Scan:
-    scan = Scan()
+    scan = Scan(compare)
     times: dict[str, float] = {}
+    installed: list[tuple[str, str, str, str, str]] = []
     section = ""
     release: dict[str, str] = {}
     stanza: dict[str, str] = {}
 
     def end_stanza() -> None:
         if "Package" in stanza and "Version" in stanza:
-            scan.available.setdefault(stanza["Package"], []).append(Available(
+            security = _security(release)
+            scan.available.setdefault(stanza["Package"], []).append(Package(
                 stanza["Package"], stanza.get("Architecture", "all"), stanza["Version"],
-                stanza.get("Priority", "optional"), stanza.get("Section", ""), _security(release),
-                release.get("Label") or release.get("Origin", "")))
+                _attributes(stanza.get("Priority", "optional"), stanza.get("Section", ""), security,
+                            release.get("Label") or release.get("Origin", "")),
+                security=security, noticed=security))
         stanza.clear()
 
     for line in text.splitlines():
@@ -122,7 +104,7 @@ def parse_scan(text: str) -> Scan:
         if section == "@@INSTALLED":
             parts = line.split("\t")
             if len(parts) == 6 and parts[0].startswith("ii"):
-                scan.installed[parts[1]] = Installed(parts[1], parts[2], parts[3], parts[4], parts[5], None)
+                installed.append((parts[1], parts[2], parts[3], parts[4], parts[5]))
         elif section == "@@TIMES":
             name, _, when = line.partition("\t")
             try:
@@ -139,53 +121,93 @@ def parse_scan(text: str) -> Scan:
                 key, _, value = line.partition(":")
                 stanza[key] = value.strip()
     end_stanza()
-    for name, pkg in scan.installed.items():
-        scan.installed[name] = Installed(pkg.name, pkg.arch, pkg.version, pkg.priority, pkg.section, times.get(name))
+    for name, arch, version, priority, sect in installed:
+        offered = scan.offered(name, version)
+        security = bool(offered and offered.security)
+        scan.installed[name] = Package(name, arch, version, _attributes(priority, sect, security),
+                                       security=security, noticed=security, installed_time=times.get(name))
     return scan
 
 
-def _run(backend: InstanceBackend, script: str, timeout: float) -> tuple[int | None, str, str]:
-    done = backend.run(["/bin/sh", "-c", script], timeout=timeout, stdin=False)
-    return done.exit_code, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace")
+def prepare(backend: InstanceBackend, folder: str, configuration: str) -> Repos:
+    """The baseline's Sources as apt's sources list for this operation, with lists of its own."""
+    write_files(backend, folder, {"sources.list": configuration.rstrip("\n") + "\n"})
+    run(backend, f"mkdir -p {shlex.quote(folder)}/lists/partial", 30)
+    options = (f"-o Dir::Etc::SourceList={folder}/sources.list -o Dir::Etc::SourceParts=/dev/null "
+               f"-o Dir::State::Lists={folder}/lists")
+    return Repos(folder, options)
 
 
-def refresh(backend: InstanceBackend) -> str:
-    """apt-get update; its output. Raises AptError when it fails."""
-    code, out, err = _run(backend, f"{APT_ENV} apt-get update -q 2>&1", UPDATE_SECONDS)
+def refresh(backend: InstanceBackend, repos: Repos | None = None) -> str:
+    """apt-get update; its output. Raises PackageError when it fails."""
+    options = repos.options if repos else ""
+    code, out, err = run(backend, f"{APT_ENV} apt-get update -q {options} 2>&1", UPDATE_SECONDS)
     if code != 0:
-        raise AptError(f"apt-get update failed (exit status {code}):\n{out}{err}")
+        raise PackageError(f"apt-get update failed (exit status {code}):\n{out}{err}")
     return out
 
 
-def scan(backend: InstanceBackend) -> Scan:
-    code, out, err = _run(backend, SCAN_SCRIPT, UPDATE_SECONDS)
+def scan(backend: InstanceBackend, repos: Repos | None = None) -> Scan:
+    refresh(backend, repos)
+    return read(backend, repos)
+
+
+def read(backend: InstanceBackend, repos: Repos | None = None) -> Scan:
+    """What is installed and offered now, without refreshing the lists."""
+    lists = f"{repos.folder}/lists" if repos else LISTS
+    code, out, err = run(backend, SCAN_SCRIPT.replace("@LISTS@", shlex.quote(lists)), UPDATE_SECONDS)
     if code != 0:
-        raise AptError(err.strip() or f"reading the package lists failed (exit status {code})")
+        raise PackageError(err.strip() or f"reading the package lists failed (exit status {code})")
     return parse_scan(out)
 
 
-def install(backend: InstanceBackend, wanted: Sequence[tuple[str, str]]) -> tuple[set[str], str]:
+def _command(verb: str, wanted: Sequence[Package], repos: Repos | None) -> str:
+    args = " ".join(shlex.quote(f"{p.name}={p.version}") for p in wanted)
+    return (f"{APT_ENV} apt-get {verb} -q --only-upgrade --no-install-recommends {repos.options if repos else ''} "
+            f"-o Dpkg::Options::=--force-confold {args} 2>&1")
+
+
+def _pulls_in_blocked(backend: InstanceBackend, wanted: Sequence[Package], repos: Repos | None,
+                      blocked: Blocked) -> list[str]:
+    """The packages apt would install along with `wanted` that the baseline blocks (RejectedPatchesAction BLOCK):
+    `apt-get -s` shows the whole transaction without doing it."""
+    code, out, _ = run(backend, _command("install -s", wanted, repos), UPDATE_SECONDS)
+    names = {p.name for p in wanted}
+    pulled = [Package(n, arch, version) for n, version, arch in _SIMULATED.findall(out) if n not in names]
+    return [f"{p.name}={p.version}" for p in pulled if blocked.rejects(p)]
+
+
+def install(backend: InstanceBackend, wanted: Sequence[Package], repos: Repos | None = None,
+            blocked: Blocked | None = None) -> tuple[dict[str, str], str]:
     """Upgrade exactly these packages to exactly these versions (`apt-get install --only-upgrade pkg=version`):
     all in one transaction, and when that fails, one by one so one bad package doesn't hold back the others.
-    Answers the names that failed and the output."""
+    With `blocked`, a package whose transaction would pull in a blocked package isn't installed at all.
+    Answers the names that failed (with why) and the output."""
+    failed: dict[str, str] = {}
+    output = ""
+    if blocked is not None and wanted and _pulls_in_blocked(backend, wanted, repos, blocked):
+        for p in wanted:
+            refused = _pulls_in_blocked(backend, [p], repos, blocked)
+            if refused:
+                failed[p.name] = f"it needs {', '.join(refused)}, which the baseline rejects (BLOCK)"
+                output += f"Not installing {p.name}={p.version}: {failed[p.name]}.\n"
+        wanted = [p for p in wanted if p.name not in failed]
     if not wanted:
-        return set(), ""
+        return failed, output
 
-    def attempt(pairs: Sequence[tuple[str, str]]) -> tuple[int | None, str]:
-        args = " ".join(shlex.quote(f"{n}={v}") for n, v in pairs)
-        code, out, err = _run(backend, f"{APT_ENV} apt-get install -y -q --only-upgrade --no-install-recommends "
-                                       f"-o Dpkg::Options::=--force-confold {args} 2>&1", INSTALL_SECONDS)
+    def attempt(packages: Sequence[Package]) -> tuple[int | None, str]:
+        code, out, err = run(backend, _command("install -y", packages, repos), INSTALL_SECONDS)
         return code, out + err
 
-    code, output = attempt(wanted)
+    code, out = attempt(wanted)
+    output += out
     if code == 0:
-        return set(), output
-    failed: set[str] = set()
-    for pair in wanted:
-        code, out = attempt([pair])
+        return failed, output
+    for p in wanted:
+        code, out = attempt([p])
         output += out
         if code != 0:
-            failed.add(pair[0])
+            failed[p.name] = "apt-get failed"
     return failed, output
 
 

@@ -6,7 +6,9 @@ ApprovedPatches, ...), defaults filled in, so what is stored is what is shown.
 """
 from __future__ import annotations
 
+import calendar
 import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -33,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
 MEMBERS = ("Name", "OperatingSystem", "Description", *[k for k in DEFAULTS if k != "OperatingSystem"],
            "AvailableSecurityUpdatesComplianceStatus")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = 86400
 
 
 def definition(given: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -78,13 +81,17 @@ def check(d: Mapping[str, Any]) -> None:
 @dataclass(frozen=True)
 class Patch:
     """One package version as the baseline judges it. `attributes` holds the PatchFilter keys it answers
-    (PRODUCT, PRIORITY, SECTION, ...); `names` the forms an ApprovedPatches/RejectedPatches entry may match."""
+    (PRODUCT, PRIORITY, SECTION, CLASSIFICATION, CVE_ID...; a key with several values holds a tuple); `names` the
+    forms an ApprovedPatches/RejectedPatches entry may match. `noticed`: a rule approves it without
+    EnableNonSecurity (see packages.py); `released`: its release date, for ApproveAfterDays/ApproveUntilDate."""
 
     name: str
     arch: str
     version: str
     security: bool
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    noticed: bool = False
+    released: float | None = None
 
     @property
     def epoch(self) -> str:
@@ -123,23 +130,40 @@ def _listed(patterns: Iterable[str], patch: Patch) -> bool:
 def _matches(group: Mapping[str, Any] | None, patch: Patch) -> bool:
     for f in (group or {}).get("PatchFilters") or []:
         value = patch.attributes.get(f["Key"], "")
-        if not any(fnmatchcase(value.lower(), v.lower()) for v in f["Values"]):
+        values = value if isinstance(value, tuple) else (value,)
+        if not any(fnmatchcase(one.lower(), v.lower()) for one in values for v in f["Values"]):
             return False
     return True
 
 
-def decide(d: Mapping[str, Any], patch: Patch) -> Decision:
+def _released_in_time(rule: Mapping[str, Any], patch: Patch, now: float | None) -> bool:
+    """ApproveAfterDays / ApproveUntilDate, in whole UTC days as AWS counts them. A patch without a release date
+    (every apt package) isn't held back."""
+    if patch.released is None or now is None:
+        return True
+    released_day = int(patch.released // _DAY)
+    if rule.get("ApproveAfterDays") is not None:
+        return released_day + int(rule["ApproveAfterDays"]) <= int(now // _DAY)
+    if rule.get("ApproveUntilDate"):
+        until = calendar.timegm(time.strptime(rule["ApproveUntilDate"], "%Y-%m-%d"))
+        return released_day <= until // _DAY
+    return True
+
+
+def decide(d: Mapping[str, Any], patch: Patch, now: float | None = None) -> Decision:
     """The baseline's word on `patch`: RejectedPatches win over everything; then ApprovedPatches (a non-security
     update only with ApprovedPatchesEnableNonSecurity); then the first approval rule whose filters and the global
-    filters all match (a non-security update only with the rule's EnableNonSecurity)."""
+    filters all match and whose ApproveAfterDays/ApproveUntilDate has come (a patch not `noticed` only with the
+    rule's EnableNonSecurity)."""
     if _listed(d.get("RejectedPatches") or [], patch):
         return Decision(False, True)
     if _listed(d.get("ApprovedPatches") or [], patch):
-        if patch.security or d.get("ApprovedPatchesEnableNonSecurity"):
+        if patch.noticed or d.get("ApprovedPatchesEnableNonSecurity"):
             return Decision(True, False, d.get("ApprovedPatchesComplianceLevel") or UNSPECIFIED)
     if not _matches(d.get("GlobalFilters"), patch):
         return Decision(False, False)
     for rule in (d.get("ApprovalRules") or {}).get("PatchRules") or []:
-        if _matches(rule.get("PatchFilterGroup"), patch) and (patch.security or rule.get("EnableNonSecurity")):
+        if _matches(rule.get("PatchFilterGroup"), patch) and (patch.noticed or rule.get("EnableNonSecurity")) \
+                and _released_in_time(rule, patch, now):
             return Decision(True, False, rule.get("ComplianceLevel") or UNSPECIFIED)
     return Decision(False, False)

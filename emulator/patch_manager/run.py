@@ -2,10 +2,12 @@
 
     code, stdout, stderr = patching.run(ctx, instance, backend, inputs)   # ctx.request_id: the command id
 
-Scan: refresh the package lists (apt-get update), judge every installed package and every update the lists offer
-against the effective baseline (SnapshotId's, else BaselineOverride's, else the patch group's, else the default
-for the operating system), and record the result. Install: the same, then install exactly the approved missing
-updates, look again and record that. Either way the instance's patch state (DescribeInstancePatchStates,
+Scan: refresh the package lists (apt-get update, dnf makecache), judge every installed package and every update
+the repositories offer against the effective baseline (SnapshotId's, else BaselineOverride's, else the patch
+group's, else the default for the operating system), and record the result. Install: the same, then install
+exactly the approved missing updates (or, with an InstallOverrideList, exactly the listed ones), look again and
+record that. The baseline's Sources whose Products name the machine's product replace its repositories for the
+operation. Either way the instance's patch state (DescribeInstancePatchStates,
 DescribeInstancePatches) and its Patch compliance items are replaced by this operation's.
 
 Patch states (AWS's definitions): an approved update not installed is Missing (Failed when its install failed);
@@ -17,18 +19,20 @@ is NotApplicable. Missing, Failed, InstalledRejected and InstalledPendingReboot 
 """
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emulator.backends import BackendError, InstanceBackend
 from emulator.context import RequestContext
-from emulator.patch_manager import apt, predefined
+from emulator.patch_manager import apt, dnf, overrides, predefined
 from emulator.patch_manager.baseline import BLOCK, UNSPECIFIED, Patch, decide
 from emulator.patch_manager.catalog import Catalog, Found, patch_group_of
+from emulator.patch_manager.packages import REBOOT_REQUIRED, Blocked, Package, PackageError, PackageManager, Repos, \
+    Scan, remove_folder
 
 if TYPE_CHECKING:
     from emulator.managed_instances import ManagedInstance
@@ -43,6 +47,10 @@ COUNTS = {INSTALLED: "InstalledCount", INSTALLED_OTHER: "InstalledOtherCount",
           MISSING: "MissingCount", FAILED: "FailedCount", NOT_APPLICABLE: "NotApplicableCount"}
 SCAN, INSTALL = "Scan", "Install"
 REBOOT_IF_NEEDED, NO_REBOOT = "RebootIfNeeded", "NoReboot"
+MANAGERS: dict[str, PackageManager] = {
+    **{os_: apt for os_ in predefined.APT_SYSTEMS},
+    **{os_: dnf for os_ in predefined.RPM_SYSTEMS},
+}
 
 
 class PatchingError(Exception):
@@ -52,44 +60,43 @@ class PatchingError(Exception):
 @dataclass(frozen=True)
 class Operation:
     """What one run of AWS-RunPatchBaseline recorded: its summary (DescribeInstancePatchStates' members, times as
-    epoch seconds) and every patch (DescribeInstancePatches' members, plus `_level` and `_security`)."""
+    epoch seconds) and every patch (DescribeInstancePatches' members, plus `_level`, `_security`, `_name` and
+    `_version`, the version as the package manager names it)."""
 
     summary: dict[str, Any]
     patches: list[dict[str, Any]]
     pending: list[str]  # packages waiting for a reboot
 
 
-def _patch(name: str, arch: str, version: str, priority: str, section: str, security: bool, product: str) -> Patch:
-    return Patch(name, arch, version, security, {
-        "PRODUCT": product, "PRIORITY": priority.capitalize(), "SECTION": section,
-        "CLASSIFICATION": "Security" if security else "", "SECURITY": "SECURITY" if security else "NON-SECURITY",
-    })
+def _patch(pkg: Package, product: str) -> Patch:
+    return Patch(pkg.name, pkg.arch, pkg.version, pkg.security, {
+        "PRODUCT": product, "CLASSIFICATION": "", "SECURITY": "SECURITY" if pkg.security else "NON-SECURITY",
+        **pkg.attributes}, noticed=pkg.noticed, released=pkg.released)
 
 
 def _record(p: Patch, state: str, installed_time: float | None, level: str) -> dict[str, Any]:
-    return {"Title": p.title, "KBId": p.kb_id, "Classification": p.attributes["CLASSIFICATION"],
-            "Severity": p.attributes["PRIORITY"], "State": state, "InstalledTime": installed_time or 0.0,
-            "_level": level, "_security": p.security}
+    return {"Title": p.title, "KBId": p.kb_id, "Classification": p.attributes.get("CLASSIFICATION", ""),
+            "Severity": p.attributes.get("SEVERITY", ""), "State": state, "InstalledTime": installed_time or 0.0,
+            "_level": level, "_security": p.security, "_name": p.name, "_version": p.version}
 
 
-def assess(scan: apt.Scan, d: Mapping[str, Any], product: str, *, failed: set[str] = frozenset(),  # type: ignore[assignment]
-           pending: set[str] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+def assess(scan: Scan, d: Mapping[str, Any], product: str, now: float, *,
+           failed: Mapping[str, str] | None = None, pending: set[str] | None = None) -> list[dict[str, Any]]:
     """Every patch's record, by title."""
     block = d.get("RejectedPatchesAction") == BLOCK
+    failed = failed or {}
+    pending = pending or set()
     out = []
     for pkg in scan.installed.values():
-        offered = scan.offered(pkg.name, pkg.version)
-        current = _patch(pkg.name, pkg.arch, pkg.version, pkg.priority, pkg.section,
-                         bool(offered and offered.security), product)
+        current = _patch(pkg, product)
         candidate = scan.candidate(pkg.name, pkg.arch)
-        if candidate is not None and apt.compare(candidate.version, pkg.version) > 0:
-            update = _patch(candidate.name, pkg.arch, candidate.version, candidate.priority, candidate.section,
-                            candidate.security, product)
-            verdict = decide(d, update)
+        if candidate is not None and scan.newer(candidate.version, pkg.version):
+            update = _patch(candidate, product)
+            verdict = decide(d, update, now)
             if verdict.approved:
                 out.append(_record(update, FAILED if pkg.name in failed else MISSING, None, verdict.compliance_level))
                 continue
-        verdict = decide(d, current)
+        verdict = decide(d, current, now)
         if verdict.rejected:
             state = INSTALLED_REJECTED if block else INSTALLED_OTHER
         elif pkg.name in pending:
@@ -102,12 +109,30 @@ def assess(scan: apt.Scan, d: Mapping[str, Any], product: str, *, failed: set[st
         for arch in sorted(arches):
             candidate = scan.candidate(name, arch)
             assert candidate is not None
-            patch = _patch(name, arch, candidate.version, candidate.priority, candidate.section, candidate.security,
-                           product)
-            verdict = decide(d, patch)
+            patch = _patch(candidate, product)
+            verdict = decide(d, patch, now)
             if verdict.approved:
                 out.append(_record(patch, NOT_APPLICABLE, None, verdict.compliance_level))
     return sorted(out, key=lambda r: r["Title"])
+
+
+def to_install(scan: Scan, d: Mapping[str, Any], product: str, patches: list[dict[str, Any]],
+               listed: list[overrides.Listed] | None) -> list[Package]:
+    """The updates an Install installs: the approved missing ones; with an InstallOverrideList, instead every
+    update of an installed package the list names (AWS: the list overrides the baseline's approvals), but never
+    a rejected one."""
+    if listed is None:
+        chosen = [scan.offered(p["_name"], p["_version"]) for p in patches if p["State"] == MISSING]
+        return [c for c in chosen if c is not None]
+    out = []
+    for pkg in scan.installed.values():
+        candidate = scan.candidate(pkg.name, pkg.arch)
+        if candidate is None or not scan.newer(candidate.version, pkg.version):
+            continue
+        patch = _patch(candidate, product)
+        if any(entry.covers(patch) for entry in listed) and not decide(d, patch).rejected:
+            out.append(candidate)
+    return out
 
 
 def summarize(patches: list[dict[str, Any]]) -> dict[str, int]:
@@ -127,26 +152,12 @@ def summarize(patches: list[dict[str, Any]]) -> dict[str, int]:
             "AvailableSecurityUpdateCount": 0}
 
 
-def read_override(location: str, s3_folder: Path | None) -> Any:
-    """The BaselineOverride file: s3://bucket/key is read from <data_sync_dir>/bucket/key, the local folder that
-    stands in for Amazon S3 (there is no S3 offline); https:// URLs can't be fetched offline."""
-    if not location.startswith("s3://"):
-        raise PatchingError(f"ssm-emulator can't download {location}: it works offline. Put the file in the folder "
-                            "standing in for S3 (data_sync_dir) and give its s3:// path.")
-    if s3_folder is None:
-        raise PatchingError(f"ssm-emulator has no Amazon S3: set data_sync_dir in the config file to read {location} "
-                            "from <data_sync_dir>/<bucket>/<key>.")
-    path = s3_folder / location.removeprefix("s3://")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as e:
-        raise PatchingError(f"Can't read the baseline override {location} ({path}): {e}") from e
-
-
-def override_for(raw: Any, operating_system: str) -> dict[str, Any] | None:
-    """The override for this operating system: the file holds one baseline or a list of them, one per system."""
-    entries = raw if isinstance(raw, list) else [raw]
-    return next((e for e in entries if isinstance(e, dict) and e.get("OperatingSystem") == operating_system), None)
+def sources_for(d: Mapping[str, Any], product: str) -> str | None:
+    """The repository configuration of the baseline's Sources whose Products name this product (joined, when
+    several do), or None: the machine's own repositories."""
+    matching = [s["Configuration"] for s in d.get("Sources") or []
+                if any(fnmatchcase(product, p) for p in s.get("Products") or [])]
+    return "\n".join(matching) if matching else None
 
 
 class Patching:
@@ -167,7 +178,7 @@ class Patching:
             inputs: Mapping[str, Any]) -> tuple[int, bytes, bytes]:
         try:
             return 0, self._run(ctx, instance, backend, inputs).encode(), b""
-        except (PatchingError, apt.AptError, BackendError) as e:
+        except (PatchingError, PackageError, overrides.OverrideError, BackendError) as e:
             return 1, b"", str(e).encode()
 
     def _run(self, ctx: RequestContext, instance: ManagedInstance, backend: InstanceBackend,
@@ -177,54 +188,77 @@ class Patching:
         reboot_option = str(inputs.get("RebootOption") or REBOOT_IF_NEEDED)
         facts = instance.facts
         operating_system = predefined.operating_system_of(facts.os_id, facts.platform_version) if facts else None
-        if operating_system not in predefined.APT_SYSTEMS:
+        manager = MANAGERS.get(operating_system or "")
+        if manager is None or operating_system is None:
             name = facts.pretty_name if facts else "this machine"
-            raise PatchingError(f"ssm-emulator patches Debian, Ubuntu and Raspbian machines through apt; "
-                                f"{name} isn't one of them.")
-        assert operating_system is not None
+            raise PatchingError(f"ssm-emulator patches Debian, Ubuntu and Raspbian machines through apt, and Amazon "
+                                f"Linux, RHEL, CentOS, Oracle, Rocky and Alma Linux machines through dnf; {name} "
+                                "isn't one of them.")
         override = None
         if inputs.get("BaselineOverride"):
-            override = override_for(read_override(str(inputs["BaselineOverride"]), self.s3_folder), operating_system)
-            if override is None:
-                raise PatchingError(f"The baseline override has no baseline for {operating_system}.")
-        if inputs.get("InstallOverrideList"):
-            raise PatchingError("ssm-emulator doesn't take an InstallOverrideList: give the patches to install "
-                                "through the baseline (ApprovedPatches) or a BaselineOverride.")
+            override = overrides.baseline_override(str(inputs["BaselineOverride"]), self.s3_folder, operating_system)
+        listed = None
+        if inputs.get("InstallOverrideList") and operation == INSTALL:  # a Scan ignores it, as on AWS
+            listed = overrides.install_override_list(str(inputs["InstallOverrideList"]), self.s3_folder)
         group = patch_group_of(dict(instance.tags))
         snapshot_id = str(inputs.get("SnapshotId") or "") or str(uuid.uuid4())
         found, product = self.snapshot(ctx, instance.instance_id, snapshot_id, override)
         d = found.definition
         log = [f"Patch operation {operation} on {instance.instance_id} ({product}) with baseline {found.id}"
-               f"{' (' + d['Name'] + ')' if d.get('Name') else ''}, patch group '{group}', snapshot {snapshot_id}."]
-        apt.refresh(backend)
-        scan = apt.scan(backend)
+               f"{' (' + d['Name'] + ')' if d.get('Name') else ''}, patch group '{group}', snapshot {snapshot_id}, "
+               f"through {manager.NAME}."]
+        configuration = sources_for(d, product)
+        repos = None
+        try:
+            if configuration is not None:
+                repos = manager.prepare(backend, f"/tmp/ssm-emulator-patch-sources-{ctx.request_id}", configuration)
+                log.append(f"Using the baseline's Sources for {product} instead of the machine's repositories.")
+            return self._operate(ctx, instance, backend, manager, repos, d, found, product, group, snapshot_id,
+                                 operation, reboot_option, listed, started, log)
+        finally:
+            if repos is not None:
+                remove_folder(backend, repos.folder)
+
+    def _operate(self, ctx: RequestContext, instance: ManagedInstance, backend: InstanceBackend,
+                 manager: PackageManager, repos: Repos | None, d: dict[str, Any], found: Found, product: str,
+                 group: str, snapshot_id: str, operation: str, reboot_option: str,
+                 listed: list[overrides.Listed] | None, started: float, log: list[str]) -> str:
+        scan = manager.scan(backend, repos)
         last = self.previous(ctx, instance.instance_id) or {}
         pending = set(last.get("_pending") or []) if scan.reboot_required else set()
-        patches = assess(scan, d, product, pending=pending)
-        failed: set[str] = set()
+        patches = assess(scan, d, product, self.now(), pending=pending)
+        failed: dict[str, str] = {}
         installed_now: list[str] = []
         no_reboot_time = last.get("LastNoRebootInstallOperationTime")
         if operation == INSTALL:
-            wanted = [(p["KBId"].rsplit(".", 1)[0], p["Title"].split(":", 2)[2]) for p in patches
-                      if p["State"] == MISSING]
-            wanted = [(n, _full_version(scan, n, v)) for n, v in wanted]
-            failed, output = apt.install(backend, wanted)
-            installed_now = [n for n, _ in wanted if n not in failed]
-            log.append(f"Installing {len(wanted)} approved update(s): "
-                       f"{', '.join(f'{n}={v}' for n, v in wanted) or 'none'}.")
+            wanted = to_install(scan, d, product, patches, listed)
+            blocked = None
+            if d.get("RejectedPatchesAction") == BLOCK and d.get("RejectedPatches"):
+                blocked = Blocked(tuple(d["RejectedPatches"]), lambda p: decide(d, _patch(p, product)).rejected)
+            failed, output = manager.install(backend, wanted, repos, blocked)
+            scan = manager.read(backend, repos)
+            # A manager may succeed while leaving a package out (dnf skips one whose dependencies it can't have)
+            for p in wanted:
+                now_installed = scan.installed.get(p.name)
+                if p.name not in failed and (now_installed is None or now_installed.version != p.version):
+                    failed[p.name] = f"{manager.NAME} left it out" + (
+                        " (something it needs is rejected: BLOCK)" if blocked else "")
+            installed_now = [p.name for p in wanted if p.name not in failed]
+            which = "update(s) the install override list names" if listed is not None else "approved update(s)"
+            log.append(f"Installing {len(wanted)} {which}: "
+                       f"{', '.join(f'{p.name}={p.version}' for p in wanted) or 'none'}.")
             if output:
                 log.append(output.rstrip())
-            scan = apt.scan(backend)
             if reboot_option == NO_REBOOT and installed_now:
                 no_reboot_time = self.now()
             if scan.reboot_required and installed_now:
                 pending |= set(installed_now)
                 if reboot_option == REBOOT_IF_NEEDED:
                     log.append(self._reboot(backend))
-                    scan = apt.scan(backend)
+                    scan = manager.read(backend, repos)
                     if not scan.reboot_required:
                         pending = set()
-            patches = assess(scan, d, product, failed=failed, pending=pending)
+            patches = assess(scan, d, product, self.now(), failed=failed, pending=pending)
         summary = {
             "InstanceId": instance.instance_id, "PatchGroup": group, "BaselineId": found.id,
             "SnapshotId": snapshot_id, "OwnerInformation": None, **summarize(patches),
@@ -236,7 +270,8 @@ class Patching:
         counts = ", ".join(f"{member} {summary[member]}" for member in COUNTS.values())
         log.append(f"Result: {counts}.")
         if failed:
-            raise PatchingError("\n".join([*log, f"Failed to install: {', '.join(sorted(failed))}."]))
+            why = "; ".join(f"{name}: {reason}" for name, reason in sorted(failed.items()))
+            raise PatchingError("\n".join([*log, f"Failed to install: {why}."]))
         return "\n".join(log) + "\n"
 
     @staticmethod
@@ -248,16 +283,9 @@ class Patching:
             backend.restart()
         except BackendError as e:
             return f"A reboot is required, but this machine can't be rebooted from ssm-emulator ({e})."
-        backend.run(["/bin/sh", "-c", f"rm -f {apt.REBOOT_REQUIRED} {apt.REBOOT_REQUIRED}.pkgs"], timeout=30,
+        backend.run(["/bin/sh", "-c", f"rm -f {REBOOT_REQUIRED} {REBOOT_REQUIRED}.pkgs"], timeout=30,
                     stdin=False)
         return "Rebooted the machine: a reboot was required."
-
-
-def _full_version(scan: apt.Scan, name: str, version_without_epoch: str) -> str:
-    """The version as apt names it (with its epoch) from a title's version."""
-    return next((a.version for a in scan.available.get(name, [])
-                 if a.version == version_without_epoch or a.version.endswith(":" + version_without_epoch)),
-                version_without_epoch)
 
 
 def level_of(record: Mapping[str, Any]) -> str:
