@@ -5,6 +5,11 @@
 // the TokenValue, then every frame is one binary message: a 116-byte header after its 4-byte length, the payload's
 // SHA-256, big-endian numbers, the message id's UUID halves swapped. Output is taken in sequence and acked; input
 // is numbered, kept until acked and resent, as the plugin does.
+//
+// A websocket that closes without channel_closed is resumed, as the plugin resumes it: ResumeSession gives a new
+// token, a new websocket opens with a new OpenDataChannelInput (same ClientId), and both sides carry on with their
+// sequence numbers. The service sends its unacked output again; what was taken already is recognised by its
+// sequence number and only re-acked. Unacked input is resent at once.
 
 import { randomUuid, sha256, utf8 } from "./crypto.js";
 
@@ -19,6 +24,12 @@ const CLIENT_VERSION = "1.2.0.0";
 const RESEND_SCAN_MS = 100;
 const RTO_MS = 200;
 const MAX_INPUT_PAYLOAD = 1024; // the plugin never sends more in one message
+// Waits before each resume attempt. The plugin resumes at once and keeps trying for minutes; a browser tab gives
+// up sooner and says so, since the page can simply start a new session.
+const RESUME_DELAYS_MS = [0, 500, 1000, 2000, 4000];
+// A resumed websocket that stays open this long counts as working again: the service may have nothing to send,
+// and a refused token closes the socket at once (1008), which must count as a failed attempt, not a success.
+const RESUMED_STABLE_MS = 2000;
 const decoder = new TextDecoder();
 
 /** A UUID string into the wire's 16 bytes: bytes 8-15 first, then 0-7 (the Java two-long layout). */
@@ -81,12 +92,23 @@ function sameBytes(a, b) {
 }
 
 /**
- * A shell session over one websocket.
- * Callbacks: onOutput(Uint8Array), onReady(), onClosed(output: string, clean: boolean).
+ * A shell session over a websocket, resumed over a new one when it drops.
+ * Callbacks: onOutput(Uint8Array), onReady(), onClosed(output: string, clean: boolean) (clean: channel_closed
+ * ended it, `output` its message; otherwise `output` says why it could not go on), resume() resolving to
+ * ResumeSession's {TokenValue, StreamUrl} (null or no token: the session cannot be resumed),
+ * onReconnecting(attempt: number, attempts: number), onReconnected().
  */
 export class ShellChannel {
-  constructor(streamUrl, token, { onOutput, onReady = () => {}, onClosed = () => {} }) {
-    this.callbacks = { onOutput, onReady, onClosed };
+  constructor(streamUrl, token, {
+    onOutput, onReady = () => {}, onClosed = () => {}, resume = async () => null,
+    onReconnecting = () => {}, onReconnected = () => {},
+  }) {
+    this.callbacks = { onOutput, onReady, onClosed, resume, onReconnecting, onReconnected };
+    this.streamUrl = streamUrl;
+    this.clientId = randomUuid(); // one per client, kept across reconnects, as the plugin keeps it
+    this.attempts = 0; // resume attempts since the channel last worked
+    this.lastError = "";
+    this.stableTimer = null;
     this.expectedSeq = 0;
     this.ahead = new Map(); // seq -> message received before its turn (acked already)
     this.nextSeq = 0;
@@ -97,17 +119,8 @@ export class ShellChannel {
     // Frames are encoded (digests are async) and received one after another, in order.
     this.sending = Promise.resolve();
     this.receiving = Promise.resolve();
-    this.ws = new WebSocket(streamUrl);
-    this.ws.binaryType = "arraybuffer";
-    this.ws.onopen = () => this.ws.send(JSON.stringify({
-      MessageSchemaVersion: "1.0", RequestId: randomUuid(), TokenValue: token,
-      ClientId: randomUuid(), ClientVersion: CLIENT_VERSION,
-    }));
-    this.ws.onmessage = (event) => {
-      if (typeof event.data === "string") return; // the service never sends text; nothing to do with one
-      this.receiving = this.receiving.then(() => this.receive(event.data)).catch((e) => console.error(e));
-    };
-    this.ws.onclose = (event) => this.finish(event.reason || "", false);
+    this.ws = null;
+    this.connect(streamUrl, token, false);
     this.timer = setInterval(() => this.resend(), RESEND_SCAN_MS);
   }
 
@@ -131,6 +144,78 @@ export class ShellChannel {
   close() {
     this.finish("", false);
     if (this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000);
+  }
+
+  // --- the websocket and resuming -----------------------------------------------------------------------------
+  connect(url, token, resumed) {
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    // Events of a socket that has been replaced are stale: only the current one speaks for the channel.
+    ws.onopen = () => {
+      if (ws !== this.ws) return;
+      ws.send(JSON.stringify({
+        MessageSchemaVersion: "1.0", RequestId: randomUuid(), TokenValue: token,
+        ClientId: this.clientId, ClientVersion: CLIENT_VERSION,
+      }));
+      if (!resumed) return;
+      this.resendAll();
+      this.stableTimer = setTimeout(() => { this.attempts = 0; this.lastError = ""; }, RESUMED_STABLE_MS);
+      this.callbacks.onReconnected();
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this.ws || typeof event.data === "string") return; // the service never sends text
+      this.receiving = this.receiving.then(() => this.receive(event.data)).catch((e) => console.error(e));
+    };
+    ws.onclose = (event) => {
+      if (ws !== this.ws) return;
+      clearTimeout(this.stableTimer);
+      if (event.reason) this.lastError = `${event.code} ${event.reason}`;
+      this.lost();
+    };
+  }
+
+  /** The websocket closed without channel_closed: resume after the next wait, or give up. */
+  lost() {
+    if (this.closed) return;
+    if (this.attempts >= RESUME_DELAYS_MS.length) {
+      const why = this.lastError ? ` (${this.lastError})` : "";
+      this.finish(`the connection was lost and could not be resumed after ${this.attempts} tries${why}.`, false);
+      return;
+    }
+    const delay = RESUME_DELAYS_MS[this.attempts++];
+    this.callbacks.onReconnecting(this.attempts, RESUME_DELAYS_MS.length);
+    setTimeout(() => this.resume(), delay);
+  }
+
+  async resume() {
+    if (this.closed) return;
+    let resumed;
+    try {
+      resumed = await this.callbacks.resume();
+    } catch (e) {
+      this.lastError = e.message || String(e);
+      this.lost();
+      return;
+    }
+    if (this.closed) return;
+    if (!resumed || !resumed.TokenValue) {
+      // No token: the session ended (or was terminated) while the websocket was down. The plugin says the
+      // session "timed out" and exits.
+      this.finish("the session ended while the connection was lost; it cannot be resumed.", false);
+      return;
+    }
+    // The plugin reconnects to the first StreamUrl; ResumeSession's is the same one, so either serves.
+    this.connect(resumed.StreamUrl || this.streamUrl, resumed.TokenValue, true);
+  }
+
+  /** On a resumed websocket, every unacked input goes again at once, oldest first; duplicates are re-acked. */
+  resendAll() {
+    for (const seq of [...this.unacked.keys()].sort((a, b) => a - b)) {
+      const entry = this.unacked.get(seq);
+      entry.sentAt = Date.now();
+      this.ws.send(entry.frame);
+    }
   }
 
   // --- internals ----------------------------------------------------------------------------------------------
@@ -245,6 +330,7 @@ export class ShellChannel {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    clearTimeout(this.stableTimer);
     this.callbacks.onClosed(output, clean);
   }
 }

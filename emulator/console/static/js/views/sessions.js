@@ -1,6 +1,7 @@
 // Session Manager: a shell on a managed instance in the browser, and the sessions the API lists.
 // StartSession is called like any client calls it; its StreamUrl and TokenValue open the data channel
 // (channel.js), whose output goes to an xterm.js terminal and whose input is the terminal's keystrokes.
+// A dropped websocket is resumed with ResumeSession, as the session-manager-plugin resumes it.
 
 import { all, call } from "../api.js";
 import { ShellChannel } from "../channel.js";
@@ -43,16 +44,30 @@ async function openShell(panel, target, onChange) {
   term.loadAddon(fit);
   term.open(screen);
   fit.fit();
+  let ended = false; // the user terminated the session: a dropped websocket is then not resumed
+  const connected = () => {
+    status.textContent = `Connected — ${session.SessionId}`;
+    screen.dataset.ready = "true";
+  };
   const channel = new ShellChannel(session.StreamUrl, session.TokenValue, {
     onOutput: (bytes) => term.write(bytes),
     onReady: () => {
-      status.textContent = `Connected — ${session.SessionId}`;
-      screen.dataset.ready = "true";
+      connected();
       term.focus();
       onChange();
     },
+    resume: async () => (ended ? null : call("ResumeSession", { SessionId: session.SessionId })),
+    onReconnecting: (attempt, attempts) => {
+      status.textContent = `Connection lost — reconnecting… (try ${attempt} of ${attempts})`;
+      screen.dataset.ready = "false";
+    },
+    onReconnected: () => {
+      connected();
+      onChange();
+    },
     onClosed: (output, clean) => {
-      status.textContent = clean ? `Session ended${output ? `: ${output}` : "."}` : "Disconnected.";
+      if (clean || ended) status.textContent = `Session ended${output && clean ? `: ${output}` : "."}`;
+      else status.textContent = `Disconnected${output ? `: ${output}` : "."}`;
       screen.dataset.ready = "false";
       term.write(`\r\n\x1b[2m[${status.textContent}]\x1b[0m\r\n`);
       end.disabled = true;
@@ -65,7 +80,6 @@ async function openShell(panel, target, onChange) {
   channel.resize(term.cols, term.rows);
   const refit = () => fit.fit();
   window.addEventListener("resize", refit);
-  let ended = false;
   const terminate = async () => {
     if (ended) return;
     ended = true;
