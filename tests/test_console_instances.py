@@ -1,10 +1,12 @@
 """The web console against real managed instances (Docker containers of the test image): the instance list, a
-command sent from the page with its output followed live, and a shell in the browser over the data channel."""
+command sent from the page with its output followed live, and a shell in the browser over the data channel,
+resumed (ResumeSession) when its websocket drops."""
 from __future__ import annotations
 
 import os
 import re
 import time
+import urllib.request
 
 import pytest
 
@@ -79,6 +81,12 @@ def terminal_lines(page) -> list[str]:
     return [line.rstrip() for line in page.locator(".xterm-rows > div").all_inner_texts()]
 
 
+def enter(page, line: str) -> None:
+    """Type a line into the focused terminal, and Enter."""
+    page.keyboard.type(line)
+    page.keyboard.press("Enter")
+
+
 def wait_for_line(page, wanted: str, timeout: float = 20) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -89,28 +97,29 @@ def wait_for_line(page, wanted: str, timeout: float = 20) -> list[str]:
     raise AssertionError(f"no line {wanted!r} in the terminal:\n" + "\n".join(terminal_lines(page)))
 
 
-def test_a_shell_in_the_browser_runs_on_the_container(server, ssm, instance_id, console_page):
-    wait_online(ssm, instance_id)
-    tab = console_page(server)
+def start_shell(tab, instance_id: str) -> tuple[object, str]:
+    """Start a shell from the Session Manager page; (the page, its session id) once the prompt shows."""
     page = tab.open(f"sessions?target={instance_id}")
     page.get_by_role("button", name="Start session").click()
     terminal = page.locator(".terminal[data-ready='true']")
     terminal.wait_for(timeout=20_000)
-    session_id = terminal.get_attribute("data-session-id")
     wait_for_line_matching(page, r".*[#$]$")  # the prompt: typed ahead of it, bash would show it twice
-
     page.locator(".terminal .xterm-helper-textarea").focus()
-    page.keyboard.type("echo hi")
-    page.keyboard.press("Enter")
+    return page, terminal.get_attribute("data-session-id")
+
+
+def test_a_shell_in_the_browser_runs_on_the_container(server, ssm, instance_id, console_page):
+    wait_online(ssm, instance_id)
+    tab = console_page(server)
+    page, session_id = start_shell(tab, instance_id)
+    enter(page, "echo hi")
     wait_for_line(page, "hi")
     # The terminal's size reached the pty: the browser sent a size message after the handshake.
-    page.keyboard.type("stty size")
-    page.keyboard.press("Enter")
+    enter(page, "stty size")
     rows = page.evaluate("document.querySelector('.terminal .xterm-rows').children.length")
     size = wait_for_line_matching(page, r"^\d+ \d+$")[0].split()  # stty size: rows, then columns
     assert int(size[0]) == rows and int(size[1]) > 80
-    page.keyboard.type("cat /etc/hostname; echo done-$((40 + 2))")
-    page.keyboard.press("Enter")
+    enter(page, "cat /etc/hostname; echo done-$((40 + 2))")
     wait_for_line(page, "done-42")
     page.locator("tbody tr", has_text=session_id).get_by_text("Connected").wait_for()
     tab.screenshot("session-manager")
@@ -140,3 +149,102 @@ def wait_for_line_matching(page, pattern: str, timeout: float = 20) -> list[str]
             return found
         time.sleep(0.1)
     raise AssertionError(f"no line matching {pattern!r}:\n" + "\n".join(terminal_lines(page)))
+
+
+# --- a dropped websocket ---------------------------------------------------------------------------------------
+DATA_CHANNEL = re.compile(r".*/v1/data-channel/.*")
+
+
+class Link:
+    """The page's data-channel websockets, routed through Playwright to the emulator so the test can cut them:
+    `drop()` closes the current one from the emulator's side (the page's socket closes too, with no
+    channel_closed), and while `down` the page's new sockets are closed at once without reaching the emulator,
+    as an unreachable network would."""
+
+    def __init__(self, page) -> None:
+        self.servers: list[object] = []
+        self.refused = 0
+        self.down = False
+        page.route_web_socket(DATA_CHANNEL, self._route)
+
+    def _route(self, ws) -> None:
+        if self.down:
+            self.refused += 1
+            ws.close()
+            return
+        self.servers.append(ws.connect_to_server())
+
+    def drop(self) -> None:
+        self.down = True
+        self.servers[-1].close()
+
+
+def until(page, condition, what: str, timeout: float = 20) -> None:
+    """Poll through Playwright (page.wait_for_timeout), so its routing handlers run while the test waits."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        page.wait_for_timeout(100)
+
+
+def transcript(server, session_id: str) -> str:
+    """Everything the emulator has sent (or kept for) the session's client so far."""
+    with urllib.request.urlopen(f"{server.url}/_emulator/sessions/{session_id}/transcript", timeout=10) as r:
+        return r.read().decode(errors="replace")
+
+
+def session_status(ssm, session_id: str) -> str | None:
+    found = [s for s in ssm.describe_sessions(State="Active")["Sessions"] if s["SessionId"] == session_id]
+    return found[0]["Status"] if found else None
+
+
+def test_the_browser_shell_resumes_after_its_websocket_drops(server, ssm, instance_id, console_page):
+    wait_online(ssm, instance_id)
+    tab = console_page(server)
+    link = Link(tab.page)
+    page, session_id = start_shell(tab, instance_id)
+    enter(page, "X=kept-$((3*3)); echo before-resume")
+    wait_for_line(page, "before-resume")
+
+    enter(page, "sleep 2; echo away-$((6*7))")
+    until(page, lambda: "echo away-$((6*7))" in transcript(server, session_id), "the shell to take the command")
+    link.drop()
+    page.locator(".session-status", has_text="reconnecting").wait_for(timeout=5_000)
+    until(page, lambda: session_status(ssm, session_id) == "Disconnected", "the session to be Disconnected")
+    # The echo's output comes while no websocket is open: the emulator keeps it unacked for the resumed one.
+    until(page, lambda: "away-42" in transcript(server, session_id), "the output made while disconnected")
+    assert link.refused >= 1  # at least one resume attempt failed on the way
+    link.down = False
+
+    page.locator(".terminal[data-ready='true']").wait_for(timeout=15_000)
+    wait_for_line(page, "away-42")
+    enter(page, "echo after-resume $X")
+    wait_for_line(page, "after-resume kept-9")  # the same shell, its variable still set
+    lines = [line.strip() for line in terminal_lines(page)]
+    assert lines.count("away-42") == 1 and lines.count("before-resume") == 1  # resent output shown once
+    assert len(link.servers) == 2  # one resumed websocket, no more
+    assert session_status(ssm, session_id) == "Connected"
+    assert page.locator(".session-status").inner_text().startswith("Connected")
+    page.locator("tbody tr", has_text=session_id).get_by_text("Connected").wait_for()
+
+    page.get_by_role("button", name="Terminate session").click()
+    page.locator(".session-status", has_text="Session ended").wait_for()
+    assert tab.script_errors == []
+
+
+def test_the_browser_shell_gives_up_resuming_after_a_few_tries(server, ssm, instance_id, console_page):
+    wait_online(ssm, instance_id)
+    tab = console_page(server)
+    link = Link(tab.page)
+    page, session_id = start_shell(tab, instance_id)
+    link.drop()  # and the network stays down
+    status = page.locator(".session-status", has_text="could not be resumed after 5 tries")
+    until(page, lambda: status.count() == 1, "the page to give up", timeout=30)
+    assert link.refused == 5
+    assert page.get_by_role("button", name="Terminate session").is_disabled()
+    # The emulator keeps the shell for a client that comes back (ResumeSession still answers); end it here.
+    assert session_status(ssm, session_id) == "Disconnected"
+    ssm.terminate_session(SessionId=session_id)
+    until(page, lambda: session_status(ssm, session_id) is None, "the session to end")
+    assert tab.script_errors == []
