@@ -107,6 +107,7 @@ class IdentityResolver:
     def _lenient(self, headers: Mapping[str, str], query_string: str) -> Caller:
         """Without verification a garbled signature is no reason to refuse a test's request:
         take whatever access key and region the credential scope shows, else the defaults."""
+        session_token = headers.get("X-Amz-Security-Token")
         try:
             info = parse_credential(headers, query_string)
         except ServiceError:
@@ -118,8 +119,8 @@ class IdentityResolver:
             if info is None:
                 return self._unsigned
             access_key, region = info.access_key, info.region
-        temporary = self._temporary(access_key, headers.get("X-Amz-Security-Token") or (
-            info.security_token if info is not None else None))
+            session_token = session_token or info.security_token
+        temporary = self._temporary(access_key, session_token)
         if temporary is not None:
             return Caller(temporary.account_id, region, access_key, temporary.arn)
         caller = self._callers.get((access_key, region))
