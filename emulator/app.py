@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+from collections.abc import Callable
 from flask import Flask
 
 import api_models
@@ -13,7 +14,7 @@ from emulator.clock import Clock
 from emulator.config import Config
 from emulator.console import console_blueprint
 from emulator.operations import OperationTable
-from emulator.protocol.identity import IdentityResolver
+from emulator.protocol.identity import IdentityResolver, TemporaryKey
 from emulator.protocol.json11 import JsonProtocol
 from emulator.services import Services
 from emulator.store import Database
@@ -37,6 +38,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.compliance import Compliance
     from emulator.documents import Documents
     from emulator.inventory import Inventory
+    from emulator.just_in_time_access import JustInTimeAccess
     from emulator.maintenance_windows import MaintenanceWindowHistory, MaintenanceWindows, WindowRunner
     from emulator.ops_center import (
         Explorer,
@@ -106,12 +108,15 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     state_manager.failed_runs.add(from_operations.association_failed)
     run_command.ended.add(from_operations.command_ended)
     explorer = Explorer(services, inventory=inventory, sync_exists=resource_data_syncs.exists)
+    # Just-in-time access keeps its access requests as OpsItems and decides their status changes (UpdateOpsItem).
+    just_in_time_access = JustInTimeAccess(services, ops_center=ops_center, instances=managed_instances,
+                                           settings=service_settings)
     return [
         service_settings, DefaultHostManagement(service_settings), parameter_store, documents, tags,
         managed_instances, fleet_manager, hybrid_activations, inventory, run_command, session_manager,
         change_calendars, automation, change_manager, compliance, resource_data_syncs, state_manager, patch_manager,
         maintenance_windows, MaintenanceWindowHistory(maintenance_windows), ops_center, OpsItemRelatedItems(ops_center),
-        OpsMetadataObjects(services), explorer, resource_policies, CloudConnectors(services),
+        OpsMetadataObjects(services), explorer, resource_policies, CloudConnectors(services), just_in_time_access,
     ]
 
 
@@ -126,6 +131,13 @@ def build_operations(services: Services) -> tuple[OperationTable, list[object]]:
         operations.add(capability)
     operations.add_unavailable(UNAVAILABLE)
     return operations, capabilities
+
+
+def _temporary_keys(capabilities: list[object]) -> Callable[[str], TemporaryKey | None]:
+    """Where the identity layer finds the temporary keys the emulator issued (GetAccessToken's)."""
+    from emulator.just_in_time_access import JustInTimeAccess
+
+    return next(c for c in capabilities if isinstance(c, JustInTimeAccess)).temporary_key
 
 
 STOP_EXTENSION = "ssm_emulator.stop"  # the server calls app.extensions[STOP_EXTENSION]() when it stops
@@ -152,6 +164,7 @@ def create_app(config: Config) -> Flask:
             k.access_key_id: k.secret_access_key for k in config.access_keys if k.secret_access_key
         },
         verify_signatures=config.verify_signatures,
+        temporary_keys=_temporary_keys(capabilities),
     )
 
     def reset() -> None:

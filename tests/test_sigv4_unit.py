@@ -20,12 +20,13 @@ from werkzeug.datastructures import Headers
 from emulator.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION
 from emulator.protocol import sigv4
 from emulator.protocol.errors import (
+    ExpiredTokenException,
     IncompleteSignature,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
-from emulator.protocol.identity import IdentityResolver
+from emulator.protocol.identity import IdentityResolver, TemporaryKey
 
 ACCESS_KEY = "AKIAEXAMPLEKEY000001"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -278,3 +279,33 @@ def test_verifying_resolver_uses_its_clock():
     late = IdentityResolver(DEFAULT_ACCOUNT_ID, {}, {ACCESS_KEY: SECRET}, True, clock=lambda: time.time() + 3600)
     with pytest.raises(InvalidSignatureException, match="^Signature expired"):
         resolve(late, signed())
+
+
+TEMPORARY_KEY = "ASIAEXAMPLEKEY000001"
+JIT_ARN = "arn:aws:iam::444455556666:root"
+
+
+def with_token(token: str | None, secret: str = SECRET) -> Received:
+    request = AWSRequest(method="POST", url=ENDPOINT + "/", data=BODY, headers=dict(TARGET))
+    SigV4Auth(Credentials(TEMPORARY_KEY, secret, token), "ssm", "eu-west-1").add_auth(request)
+    return receive(request)
+
+
+@pytest.mark.parametrize("verifying", [False, True])
+def test_temporary_keys_act_as_their_requester_until_expired_or_revoked(verifying):
+    keys = {TEMPORARY_KEY: TemporaryKey("444455556666", JIT_ARN, SECRET, "tok", time.time() + 60)}
+    resolver = IdentityResolver(DEFAULT_ACCOUNT_ID, {}, {}, verifying, temporary_keys=keys.get)
+    caller = resolve(resolver, with_token("tok"))
+    assert (caller.account_id, caller.region, caller.arn) == ("444455556666", "eu-west-1", JIT_ARN)
+    for token in (None, "other"):
+        with pytest.raises(UnrecognizedClientException):
+            resolve(resolver, with_token(token))
+    if verifying:
+        with pytest.raises(InvalidSignatureException):
+            resolve(resolver, with_token("tok", secret="not-the-secret"))
+    keys[TEMPORARY_KEY] = TemporaryKey("444455556666", JIT_ARN, SECRET, "tok", time.time() - 1)
+    with pytest.raises(ExpiredTokenException):
+        resolve(resolver, with_token("tok"))
+    keys[TEMPORARY_KEY] = TemporaryKey("444455556666", JIT_ARN, SECRET, "tok", time.time() + 60, revoked=True)
+    with pytest.raises(UnrecognizedClientException):
+        resolve(resolver, with_token("tok"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,14 @@ class NewOpsItem:
     related_ops_items: list[str] = field(default_factory=list)
     times: dict[str, float | None] = field(default_factory=dict)  # planned_start, ..., actual_end
     tags: list[tuple[str, str]] = field(default_factory=list)
+    status: str = "Open"  # an access request starts Pending (or Approved, auto-approved)
+
+
+# A capability that owns an OpsItem type's statuses (just-in-time access owns /aws/accessrequest) checks a status
+# change of an OpsItem of that type before UpdateOpsItem stores it: it raises to refuse the change, or answers the
+# OperationalData the change adds (who approved, until when), stored in the same transaction, where it may also
+# change rows of its own (credentials a revocation ends).
+StatusRule = Callable[[Any, OpsItem, str, str, float], dict[str, dict[str, str]]]
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -140,6 +149,7 @@ class OpsCenter:
         self.db.migrate(COMPONENT, MIGRATIONS)
         tag_store.migrate(self.db)
         self.automation = automation
+        self.status_rules: dict[str, StatusRule] = {}
         services.taggable.register(RESOURCE_TYPE, self._taggable_id)
 
     def _taggable_id(self, ctx: RequestContext, resource_id: str) -> str | None:
@@ -150,7 +160,7 @@ class OpsCenter:
     def open_ops_item(self, account: str, region: str, by: str, new: NewOpsItem) -> str:
         """Create an OpsItem (deduplicated as CreateOpsItem deduplicates); its ID."""
         check_operational_data(new.operational_data)
-        check_status(new.ops_item_type, "Open")
+        check_status(new.ops_item_type, new.status)
         try:
             dedup = items.dedup_string((new.operational_data.get(DEDUP) or {}).get("Value"))
         except ValueError:
@@ -158,7 +168,7 @@ class OpsCenter:
         now = self.clock.time()
         item = OpsItem(
             id=f"oi-{uuid.uuid4().hex[:12]}", account=account, region=region, title=new.title,
-            description=new.description, source=new.source, status="Open", ops_item_type=new.ops_item_type,
+            description=new.description, source=new.source, status=new.status, ops_item_type=new.ops_item_type,
             created_at=now, created_by=by, modified_at=now, modified_by=by, priority=new.priority,
             severity=new.severity, category=new.category, operational_data=new.operational_data,
             notifications=new.notifications, related_ops_items=new.related_ops_items, **new.times,
@@ -186,6 +196,10 @@ class OpsCenter:
         """Executions named in /aws/automations carry the OpsItem's ID (GetAutomationExecution's OpsItemId)."""
         for automation_id in automation_ids:
             self.automation.link_ops_item(item.account, item.region, automation_id, item.id)
+
+    def find(self, account: str, region: str, ops_item_id: str) -> OpsItem | None:
+        with self.db.read() as conn:
+            return items.get(conn, account, region, ops_item_id)
 
     def get(self, ctx: RequestContext, ops_item_id: str) -> OpsItem:
         with self.db.read() as conn:
@@ -241,13 +255,19 @@ class OpsCenter:
                 raise OpsItemNotFoundException(NOT_FOUND.format(id=ops_item_id))
             before = item.automation_ids()
             changes = self._changes(req, given)
+            now = self.clock.time()
+            added: dict[str, dict[str, str]] = {}
             if "Status" in changes:
                 check_status(item.ops_item_type, req.Status or "")
+                rule = self.status_rules.get(item.ops_item_type)
+                if rule is not None and req.Status != item.status:
+                    added = rule(conn, item, req.Status or "", ctx.caller.arn, now)
             data = {k: v for k, v in item.operational_data.items() if k not in (req.OperationalDataToDelete or [])}
             data.update(given)
+            data.update(added)
             check_operational_data(data)
             updated = replace(
-                item, operational_data=data, modified_at=self.clock.time(), modified_by=ctx.caller.arn,
+                item, operational_data=data, modified_at=now, modified_by=ctx.caller.arn,
                 version=item.version + 1,
                 **{attr: value for attr, value in changes.values()},
             )

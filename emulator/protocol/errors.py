@@ -41,6 +41,13 @@ class UnrecognizedClientException(ServiceError):
     http_status = 403
 
 
+class ExpiredTokenException(ServiceError):
+    """Temporary credentials used after their expiration (AWS's front door answers this, not SSM)."""
+
+    code = "ExpiredTokenException"
+    http_status = 400
+
+
 class InternalFailure(ServiceError):
     """A bug of ours: answered as a 500 with no detail; the traceback stays in the server log."""
 

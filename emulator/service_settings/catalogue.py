@@ -6,6 +6,11 @@ read and write through the same API (not in the API reference; "true"/"false" as
 AWS has no setting for "open an OpsItem when an Automation execution, an association run or a command fails"
 (it does that with EventBridge rules the emulator does not have), so the emulator adds its own ids under
 /ssm-emulator/opsitem/, "false" by default as an EventBridge rule is off until made.
+Just-in-time node access judges an access request by the account's approval policies (Cedar, made in the unified
+console) that the emulator does not have; its two settings under /ssm-emulator/just-in-time/ stand for them: whether
+an auto-approval policy applies to every node ("false": every request waits for an approver), and the access
+duration of an approved request, in hours (AWS's policies take 1 to 336; fractions are accepted too, which AWS does
+not, so tests need not wait an hour to see a request expire).
 """
 from __future__ import annotations
 
@@ -26,6 +31,16 @@ ASSOCIATION_FAILED = "/ssm-emulator/opsitem/association-failed"
 COMMAND_FAILED = "/ssm-emulator/opsitem/command-failed"
 DHMC_ROLE = "/ssm/managed-instance/default-ec2-instance-management-role"
 DEFAULT_PARAMETER_TIER = "/ssm/parameter-store/default-parameter-tier"
+JIT_AUTO_APPROVAL = "/ssm-emulator/just-in-time/auto-approval"
+JIT_ACCESS_DURATION = "/ssm-emulator/just-in-time/access-duration-hours"
+MAX_ACCESS_HOURS = 336.0
+
+
+def _hours(value: str) -> bool:
+    try:
+        return 0 < float(value) <= MAX_ACCESS_HOURS
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,8 @@ SETTINGS: dict[str, SettingSpec] = {s.setting_id: s for s in (
     _choice(AUTOMATION_FAILED, "false", TRUE_FALSE),
     _choice(ASSOCIATION_FAILED, "false", TRUE_FALSE),
     _choice(COMMAND_FAILED, "false", TRUE_FALSE),
+    _choice(JIT_AUTO_APPROVAL, "false", TRUE_FALSE),
+    SettingSpec(JIT_ACCESS_DURATION, "1", check=_hours, takes="a number of hours above 0, at most 336"),
 )}
 
 # "arn:aws:ssm:us-east-1:111122223333:servicesetting/ssm/parameter-store/high-throughput-enabled"
