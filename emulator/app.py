@@ -27,7 +27,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     """Every capability, built in dependency order and wired explicitly: a capability that uses
     another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances,
     Run Command the plugins Inventory and Patch Manager run; OpsCenter Automation (and listens to Automation,
-    State Manager and Run Command through their Listeners);
+    State Manager, Run Command and Change Manager through their Listeners);
     Automation's actions get what they call through AutomationServices, aws:executeAwsApi any operation of
     `operations`, which the app factory fills with every capability's)."""
     from emulator.automation import Automation
@@ -41,6 +41,7 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     from emulator.just_in_time_access import JustInTimeAccess
     from emulator.maintenance_windows import MaintenanceWindowHistory, MaintenanceWindows, WindowRunner
     from emulator.ops_center import (
+        ChangeRequestOpsItems,
         Explorer,
         OpsCenter,
         OpsItemRelatedItems,
@@ -107,6 +108,8 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
     automation.ended.add(from_operations.automation_ended)
     state_manager.failed_runs.add(from_operations.association_failed)
     run_command.ended.add(from_operations.command_ended)
+    # Every change request is an /aws/changerequest OpsItem that follows it: Change Manager reports, OpsCenter keeps.
+    change_manager.changed.add(ChangeRequestOpsItems(ops_center).changed)
     explorer = Explorer(services, inventory=inventory, sync_exists=resource_data_syncs.exists)
     # Just-in-time access keeps its access requests as OpsItems and decides their status changes (UpdateOpsItem).
     just_in_time_access = JustInTimeAccess(services, ops_center=ops_center, instances=managed_instances,

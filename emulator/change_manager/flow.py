@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -85,12 +86,14 @@ def automation_request(runbook: dict[str, Any], client_token: str | None = None)
 
 
 class ChangeRequestFlow:
-    def __init__(self, services: Services, *, automation: Automation, calendars: ChangeCalendars) -> None:
+    def __init__(self, services: Services, *, automation: Automation, calendars: ChangeCalendars,
+                 changed: Callable[[int], None]) -> None:
         self.db = services.db
         self.clock = services.clock
         self.automation = automation
         self.engine = automation.engine
         self.calendars = calendars
+        self.changed = changed  # a change request (its seq) started or may have moved: Change Manager reports it
 
     # --- a new change request ------------------------------------------------------------------------------
     def create(self, ctx: RequestContext, document: ResolvedDocument, values: dict[str, Any],
@@ -109,6 +112,7 @@ class ChangeRequestFlow:
             seq = storage.create(conn, new, steps)
             if steps:
                 self._open(conn, storage.by_seq(conn, seq), 0, now)
+        self.changed(seq)
         return new.id
 
     # --- the sweep -----------------------------------------------------------------------------------------
@@ -130,6 +134,7 @@ class ChangeRequestFlow:
                     return
                 request = json.loads(row["change_request"])
                 action = self._next(conn, row, request, self.clock.time())
+        self.changed(seq)  # tells only of what changed since it last told (signals taken count)
         if action is None:
             return
         if action[0] == "end":

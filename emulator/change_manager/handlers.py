@@ -11,6 +11,8 @@ checks them), AutoApprove (only on an autoApprovable template), the scheduled ti
 """
 from __future__ import annotations
 
+import sqlite3
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +24,11 @@ from api_models.errors import (
 )
 from api_models.shared import Runbook
 from emulator.automation.handlers import RESOURCE_TYPE, request_hash
-from emulator.change_manager import flow, template
+from emulator.change_manager import flow, reports, template
 from emulator.change_manager.flow import ChangeRequestFlow
+from emulator.change_manager.reports import ChangeRequestReport
 from emulator.context import RequestContext
+from emulator.listeners import Listeners
 from emulator.operations import operation
 from emulator.tags import store as tag_store
 
@@ -45,18 +49,50 @@ END_BEFORE_START = "ScheduledEndTime must be later than ScheduledTime."
 
 
 class ChangeManager:
-    """Change Manager: StartChangeRequestExecution, and the flow that takes change requests to their end."""
+    """Change Manager: StartChangeRequestExecution, and the flow that takes change requests to their end.
+
+    `changed` tells its listeners (OpsCenter's /aws/changerequest OpsItems, wired by the app factory) of every
+    change request that started, moved or ended (reports.py)."""
 
     def __init__(self, services: Services, *, automation: Automation, calendars: ChangeCalendars) -> None:
         self.db = services.db
         self.clock = services.clock
         self.background = services.background
         self.automation = automation
-        self.flow = ChangeRequestFlow(services, automation=automation, calendars=calendars)
+        self.changed = Listeners[ChangeRequestReport]("change request change")
+        self._reporting = threading.Lock()  # one report at a time, so the last one sent is the latest state
+        self._reported: dict[int, tuple[Any, ...]] = {}  # seq -> signature last reported
+        self.flow = ChangeRequestFlow(services, automation=automation, calendars=calendars, changed=self.report)
+        # A change request ends through the engine (the flow's end, StopAutomationExecution): report that end.
+        automation.ended.add(self._execution_ended)
 
     def start(self) -> None:
         """Change requests a previous run left unfinished go on at the next sweep (their state is stored)."""
         self.background.every(SWEEP_SECONDS, self.flow.sweep, "change-requests")
+
+    def on_reset(self) -> None:
+        with self._reporting:
+            self._reported.clear()
+
+    # --- reports to `changed`'s listeners -------------------------------------------------------------------
+    def report(self, seq: int) -> None:
+        """Tell `changed`'s listeners of the change request `seq` if it changed since it was last told."""
+        with self._reporting:
+            with self.db.read() as conn:
+                signature = reports.signature(conn, seq)
+                if not signature or self._reported.get(seq) == signature:
+                    return
+                report = reports.read(conn, seq)
+            if report is None:
+                return
+            self._reported[seq] = signature
+            if report.ended_at is not None:
+                self._reported.pop(seq)  # ended: it won't move again
+            self.changed.notify(report)
+
+    def _execution_ended(self, row: sqlite3.Row) -> None:
+        if row["automation_subtype"] == flow.SUBTYPE:
+            self.report(row["seq"])
 
     @operation("StartChangeRequestExecution")
     def start_change_request_execution(

@@ -186,6 +186,28 @@ class OpsCenter:
         self._link_automations(item, item.automation_ids())
         return item.id
 
+    def follow(self, account: str, region: str, ops_item_id: str, by: str, *, status: str,
+               operational_data: dict[str, dict[str, str]], times: dict[str, float | None]) -> bool:
+        """The capability an OpsItem stands for moved it on (a change request's status): set its status, these
+        OperationalData keys and times, as an update event. False when the OpsItem is gone (deleted)."""
+        check_operational_data(operational_data)
+        with self.db.write() as conn:
+            item = items.get(conn, account, region, ops_item_id)
+            if item is None:
+                return False
+            changed = {k: v for k, v in operational_data.items() if item.operational_data.get(k) != v}
+            moved = {k: v for k, v in times.items() if getattr(item, k) != v}
+            if item.status == status and not changed and not moved:
+                return True
+            updated = replace(item, status=status, operational_data={**item.operational_data, **changed},
+                              modified_at=self.clock.time(), modified_by=by, version=item.version + 1, **moved)
+            items.update(conn, updated)
+            detail: dict[str, Any] = {"Status": status} if status != item.status else {}
+            if changed:
+                detail["OperationalData"] = sorted(changed)
+            self.record_event(conn, updated, "OpsItem Update", by, detail)
+        return True
+
     def record_event(self, conn: Any, item: OpsItem, detail_type: str, by: str, detail: dict[str, Any]) -> None:
         """An event of ListOpsItemEvents, written in the transaction `conn` of the change it tells of."""
         items.add_event(conn, item.account, item.region, items.Event(
