@@ -30,7 +30,7 @@ class WireMessage:
     message_id: uuid.UUID
     created: int
     payload_type: int
-    payload: bytes
+    payload: bytes | memoryview  # decoded: a view into the frame (as a Go slice is), not a copy
     digest: bytes = b""
     header_length: int = 116
 
@@ -61,7 +61,7 @@ def decode(frame: bytes) -> WireMessage:
         message_id=uuid.UUID(bytes=bytes(frame[72:80] + frame[64:72])),
         created=int.from_bytes(frame[40:48], "big"),
         payload_type=int.from_bytes(frame[112:116], "big"),
-        payload=frame[header_length + 4:],
+        payload=memoryview(frame)[header_length + 4:],
         digest=frame[80:112],
         header_length=header_length,
     )
@@ -151,6 +151,8 @@ class SessionClient:
         self.connections: list[bytearray] = []
         self.local_open = False  # basic mode: a local connection is accepted (stdio: always, once ready)
         self.dropped: list[tuple[int, str]] = []  # (seq, why) of output_stream_data not taken
+        self._port_mode_key: tuple | None = None
+        self._port_mode = ""
 
     # --- sending ---
     def open_frame(self) -> str:
@@ -193,11 +195,12 @@ class SessionClient:
 
     @property
     def port_mode(self) -> str:
-        """The plugin's choice (reference 6.4): "mux", "basic" or "stdio"."""
-        if (self.properties or {}).get("type") != "LocalPortForwarding":
-            return "stdio"
-        new_client = _parts(self.client_version) >= _FIRST_MUX_CLIENT
-        return "mux" if new_client and _newer(self.agent_version, _MUX_AFTER_AGENT) else "basic"
+        """The plugin's choice (reference 6.4): "mux", "basic" or "stdio". Asked for every message, so worked
+        out again only when what it depends on changes (the plugin decides once, after the handshake)."""
+        key = ((self.properties or {}).get("type"), self.client_version, self.agent_version)
+        if key != self._port_mode_key:
+            self._port_mode_key, self._port_mode = key, _port_mode(*key)
+        return self._port_mode
 
     def accept(self) -> None:
         """Basic mode: a local TCP client connects; what comes next is written to it."""
@@ -243,11 +246,11 @@ class SessionClient:
             self.dropped.append((message.seq, "invalid"))
             return []
         if message.message_type == "acknowledge":
-            self.outgoing.pop(json.loads(message.payload)["AcknowledgedMessageSequenceNumber"], None)
+            self.outgoing.pop(json.loads(bytes(message.payload))["AcknowledgedMessageSequenceNumber"], None)
             return []
         if message.message_type == "channel_closed":
             self.closed = True
-            self.closed_output = json.loads(message.payload).get("Output", "")
+            self.closed_output = json.loads(bytes(message.payload)).get("Output", "")
             return []
         if message.message_type != "output_stream_data":
             return []
@@ -278,9 +281,9 @@ class SessionClient:
 
     def _process(self, message: WireMessage, now: float) -> list[bytes]:
         if message.payload_type == 5:
-            return [self._stream(6, self._handshake_response(json.loads(message.payload)), now)]
+            return [self._stream(6, self._handshake_response(json.loads(bytes(message.payload))), now)]
         if message.payload_type == 7:
-            self.customer_message = json.loads(message.payload).get("CustomerMessage", "")
+            self.customer_message = json.loads(bytes(message.payload)).get("CustomerMessage", "")
             if self.session_type is not None:
                 self._handler_pending = True
             return []
@@ -315,6 +318,13 @@ class SessionClient:
                 processed.append({"ActionType": action["ActionType"], "ActionResult": 3, "Error": errors[-1]})
         return json.dumps({"ClientVersion": self.client_version, "ProcessedClientActions": processed,
                            "Errors": errors or None}).encode()
+
+
+def _port_mode(document_type: str | None, client_version: str, agent_version: str) -> str:
+    if document_type != "LocalPortForwarding":
+        return "stdio"
+    new_client = _parts(client_version) >= _FIRST_MUX_CLIENT
+    return "mux" if new_client and _newer(agent_version, _MUX_AFTER_AGENT) else "basic"
 
 
 def _parts(version: str) -> tuple[int, ...]:
