@@ -59,7 +59,9 @@ class RawClient:
                     have += got
             return out  # type: ignore[return-value]  # bytes-like; not copied again into bytes
         while len(self.buf) < n:
-            chunk = self.sock.recv(1 << 20)
+            # No more than needed past a short read (4 KiB, gorilla's read buffer): a header read that pulled
+            # in most of a large payload would copy it once more into that payload's own buffer.
+            chunk = self.sock.recv(max(4096, n - len(self.buf)))
             if not chunk:
                 raise EOFError(f"EOF with {len(self.buf)} of {n} bytes")
             self.buf += chunk
