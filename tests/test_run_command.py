@@ -152,7 +152,8 @@ def machine(request, server) -> Machine:
 
 # --- running -------------------------------------------------------------------------------------------------
 def test_success_keeps_stdout_and_stderr_apart_and_writes_the_script_as_the_agent_does(ssm, machine):
-    script = ["echo out-line", "echo err-line >&2", "pwd", 'echo "id=$AWS_SSM_INSTANCE_ID region=$AWS_SSM_REGION_NAME"']
+    script = ["echo out-line", "echo err-line >&2", "pwd",
+              'echo "id=$AWS_SSM_INSTANCE_ID region=$AWS_SSM_REGION_NAME command=$SSM_COMMAND_ID"']
     command_id = send(ssm, [machine.instance_id], script, Comment="hello")
     found = wait_invocation(ssm, command_id, machine.instance_id)
     folder = ORCHESTRATION.format(instance=machine.instance_id, command=command_id) + "/awsrunShellScript/0.awsrunShellScript"
@@ -161,7 +162,7 @@ def test_success_keeps_stdout_and_stderr_apart_and_writes_the_script_as_the_agen
     assert found["PluginName"] == "aws:runShellScript"
     assert found["Comment"] == "hello"
     assert found["StandardOutputContent"] == (
-        f"out-line\n{folder}\nid={machine.instance_id} region=us-east-1\n"
+        f"out-line\n{folder}\nid={machine.instance_id} region=us-east-1 command={command_id}\n"
     )
     assert found["StandardErrorContent"] == "err-line\n"
     assert found["ExecutionElapsedTime"].startswith("PT") and found["ExecutionElapsedTime"].endswith("S")

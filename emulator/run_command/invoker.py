@@ -9,9 +9,10 @@ default MaxConcurrency of 50 runs at once; a running invocation mostly waits on 
 A worker delivers an invocation to its instance and runs its plugin steps one after the other; for each
 run it starts ONE process on the instance that writes the script where SSM Agent keeps it
 (/var/lib/amazon/ssm/<instance>/document/orchestration/<command>/<plugin folder>/_script.sh), enters
-the working directory (by default that folder, as the agent does) and runs it with AWS_SSM_INSTANCE_ID
-and AWS_SSM_REGION_NAME (and SSM_<name> for ENV_VAR parameters) set. Output is read as it comes (the
-backend's blocking reads, no polling), stdout and stderr apart, kept as bytes (up to 64 MiB each).
+the working directory (by default that folder, as the agent does) and runs it with AWS_SSM_INSTANCE_ID,
+AWS_SSM_REGION_NAME, SSM_COMMAND_ID (SSM Agent since 3.0.284.0) and SSM_<name> for ENV_VAR parameters
+set. Output is read as it comes (the backend's blocking reads, no polling), stdout and stderr apart, kept
+as bytes (up to 64 MiB each).
 
 Deadlines are real: a step that outruns its timeoutSeconds (executionTimeout) is killed, process tree and
 all, and reported TimedOut/ExecutionTimedOut; a run still going when the command expires (ExpiresAfter:
@@ -323,6 +324,7 @@ class Invoker:
             "AWS_SSM_INSTANCE_ID": instance.instance_id,
             "AWS_SSM_REGION_NAME": command["region"],
             **plan.env,
+            "SSM_COMMAND_ID": command["id"],  # the agent overwrites an ENV_VAR parameter named COMMAND_ID
             MARKER: f"{command['id']}/{instance.instance_id}",
         }
         now = self.clock.time()
