@@ -196,6 +196,18 @@ def test_execution_timeout_kills_the_process_and_reports_timed_out(ssm, machine)
     assert (listed["Status"], listed["StatusDetails"], listed["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
 
 
+def test_exit_code_137_reports_timed_out_as_the_agent_does(ssm, server, container):
+    # SSM Agent reads 137 (128 + SIGKILL: what it kills a step with) as the step stopped early: TimedOut,
+    # not Failed, and adds no "failed to run commands" line (amazon-ssm-agent pluginutil.GetStatus).
+    instance_id = register_container(server, container)
+    command_id = send(ssm, [instance_id], ["echo before", "echo dying >&2", "exit 137"])
+    found = wait_invocation(ssm, command_id, instance_id)
+    assert (found["Status"], found["StatusDetails"], found["ResponseCode"]) == ("TimedOut", "ExecutionTimedOut", 137)
+    assert (found["StandardOutputContent"], found["StandardErrorContent"]) == ("before\n", "dying\n")
+    listed = wait_command(ssm, command_id)
+    assert (listed["Status"], listed["StatusDetails"], listed["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
+
+
 def test_cancel_kills_the_process_and_reports_cancelled(ssm, machine):
     marker = f"sleep 5{uuid.uuid4().int % 10**6}"
     command_id = send(ssm, [machine.instance_id], [marker])

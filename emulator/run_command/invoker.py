@@ -69,7 +69,9 @@ log = logging.getLogger("ssm_emulator.run_command")
 SWEEP_SECONDS = 1.0
 DRAIN_SECONDS = 10.0  # after a kill, how long the rest of the output may take to arrive
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # per stream and step; the rest is read and dropped
-KILLED = 137  # 128 + SIGKILL, what a killed step reports
+# 128 + SIGKILL, what a killed step reports. SSM Agent reads this exit code as "stopped early": a step that
+# exits with it (killed by the OOM killer, or `exit 137`) is TimedOut, not Failed (pluginutil.GetStatus).
+KILLED = 137
 MARKER = "SSM_EMULATOR_COMMAND"
 ORCHESTRATION = "/var/lib/amazon/ssm/{instance}/document/orchestration/{command}"
 
@@ -453,7 +455,7 @@ class Invoker:
             pair, response = status.CANCELLED, KILLED if code is None else code
         elif expired:
             pair, response = status.DELIVERY_TIMED_OUT, -1
-        elif timed_out:
+        elif timed_out or code == KILLED:
             pair, response = status.EXECUTION_TIMED_OUT, KILLED if code is None else code
         elif code is None or code < 0:  # ended without an exit status: the connection or the machine is gone
             pair, response = status.DELIVERY_TIMED_OUT, -1
