@@ -208,6 +208,31 @@ def test_exit_code_137_reports_timed_out_as_the_agent_does(ssm, server, containe
     assert (listed["Status"], listed["StatusDetails"], listed["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
 
 
+def test_relative_working_directory_is_under_the_commands_downloads_folder(ssm, server, container):
+    # SSM Agent looks for a relative workingDirectory in the command's downloads folder (where
+    # aws:downloadContent puts files) and, when it isn't there, runs in the default one (runscript plugin).
+    instance_id = register_container(server, container)
+    default = send(ssm, [instance_id], ["pwd"], parameters={"workingDirectory": ["tmp"]})
+    found = wait_invocation(ssm, default, instance_id)
+    folder = ORCHESTRATION.format(instance=instance_id, command=default)
+    assert (found["Status"], found["StandardOutputContent"]) == (
+        "Success", f"{folder}/awsrunShellScript/0.awsrunShellScript\n"
+    )
+    # the first step makes downloads/site (as aws:downloadContent would), the second runs there
+    ssm.create_document(Name="RC-Downloads", DocumentType="Command", Content=json.dumps({
+        "schemaVersion": "2.2", "description": "relative working directory",
+        "mainSteps": [
+            {"action": "aws:runShellScript", "name": "fetch", "inputs": {"runCommand": ["mkdir -p ../downloads/site"]}},
+            {"action": "aws:runShellScript", "name": "useSite",
+             "inputs": {"workingDirectory": "site", "runCommand": ["pwd"]}},
+        ],
+    }))
+    command_id = ssm.send_command(InstanceIds=[instance_id], DocumentName="RC-Downloads")["Command"]["CommandId"]
+    found = wait_invocation(ssm, command_id, instance_id, PluginName="useSite")
+    folder = ORCHESTRATION.format(instance=instance_id, command=command_id)
+    assert (found["Status"], found["StandardOutputContent"]) == ("Success", f"{folder}/downloads/site\n")
+
+
 def test_cancel_kills_the_process_and_reports_cancelled(ssm, machine):
     marker = f"sleep 5{uuid.uuid4().int % 10**6}"
     command_id = send(ssm, [machine.instance_id], [marker])

@@ -75,10 +75,11 @@ KILLED = 137
 MARKER = "SSM_EMULATOR_COMMAND"
 ORCHESTRATION = "/var/lib/amazon/ssm/{instance}/document/orchestration/{command}"
 
-# argv tail: FOLDER SCRIPT WORKDIR RUNNER...  — one exec writes the script (from stdin) and runs it.
+# argv tail: FOLDER SCRIPT WORKDIR FALLBACK RUNNER...  — one exec writes the script (from stdin) and runs it
+# in WORKDIR, or in FALLBACK when WORKDIR is not a directory.
 PREPARE = (
     'mkdir -p "$1" && cat > "$2" && chmod 700 "$2" || exit 1; '
-    'cd "$3" || exit 1; shift 3; exec "$@" </dev/null'
+    'if [ -d "$3" ]; then cd "$3"; else cd "$4"; fi || exit 1; shift 4; exec "$@" </dev/null'
 )
 SHELL_RUNNER = ["/bin/sh", "-c"]  # + script path: sh runs it directly, so a #! line is honoured
 POWERSHELL_RUNNER = [
@@ -477,7 +478,7 @@ class Invoker:
         runner = POWERSHELL_RUNNER if action == POWERSHELL else SHELL_RUNNER
         script_path = f"{where}/{script_name}"
         argv = ["/bin/sh", "-c", PREPARE, "ssm-document-worker", where, script_path,
-                run.working_directory or where, *runner, script_path]
+                *_working_directory(run.working_directory, folder, where), *runner, script_path]
         begun = time.monotonic()
         step_deadline = begun + run.timeout
         expiry_deadline = begun + (expires_at - self.clock.time())
@@ -519,6 +520,17 @@ class Invoker:
                 active.process = None
             process.close()
         return result
+
+
+def _working_directory(given: str, folder: str, default: str) -> tuple[str, str]:
+    """(where a step runs, where it runs if that is not a directory). Like SSM Agent's runscript plugin: an
+    absolute workingDirectory as given (a missing one fails the step); a relative one below the command's
+    downloads folder, where aws:downloadContent puts files, and the default folder when it isn't there."""
+    if not given:
+        return default, default
+    if given.startswith("/"):
+        return given, given
+    return f"{folder}/downloads/{given}", default
 
 
 def _write_steps(conn: sqlite3.Connection, seq: int, position: int, results: list[tuple[int, StepResult]]) -> None:
