@@ -186,7 +186,8 @@ def test_non_zero_exit_is_failed_with_the_exit_code_as_response_code(ssm, machin
 
 def test_execution_timeout_kills_the_process_and_reports_timed_out(ssm, machine):
     marker = f"sleep 4{uuid.uuid4().int % 10**6}"
-    command_id = send(ssm, [machine.instance_id], ["echo started", marker], parameters={"executionTimeout": ["2"]})
+    # 5 seconds: SSM Agent's shortest execution timeout
+    command_id = send(ssm, [machine.instance_id], ["echo started", marker], parameters={"executionTimeout": ["5"]})
     wait_for(lambda: machine.processes(marker), 10, "the script to start")
     found = wait_invocation(ssm, command_id, machine.instance_id, timeout=20)
     assert (found["Status"], found["StatusDetails"]) == ("TimedOut", "ExecutionTimedOut")
@@ -194,6 +195,17 @@ def test_execution_timeout_kills_the_process_and_reports_timed_out(ssm, machine)
     assert machine.processes(marker) == []
     listed = wait_command(ssm, command_id)
     assert (listed["Status"], listed["StatusDetails"], listed["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
+
+
+def test_execution_timeout_under_five_seconds_is_the_default_hour(ssm, server, container):
+    # SSM Agent takes a timeoutSeconds outside 5..172800 as its default 3600 (pluginutil.ValidateExecutionTimeout);
+    # AWS-RunShellScript's executionTimeout pattern allows 1..172800, so "1" is sent and runs for up to an hour.
+    instance_id = register_container(server, container)
+    command_id = send(ssm, [instance_id], ["sleep 2", "echo finished"], parameters={"executionTimeout": ["1"]})
+    found = wait_invocation(ssm, command_id, instance_id)
+    assert (found["Status"], found["StandardOutputContent"]) == ("Success", "finished\n")
+    sent = command(ssm, command_id)
+    assert (sent["ExpiresAfter"] - sent["RequestedDateTime"]).total_seconds() == pytest.approx(3600 + 3600, abs=1)
 
 
 def test_exit_code_137_reports_timed_out_as_the_agent_does(ssm, server, container):

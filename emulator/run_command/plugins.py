@@ -33,7 +33,10 @@ RUNNABLE = (SHELL, POWERSHELL)
 # SSM Agent runs aws:runPowerShellScript on Linux and macOS too (with PowerShell installed).
 PLUGIN_PLATFORMS: dict[str, tuple[str, ...]] = {**COMMAND_PLUGINS, POWERSHELL: ALL_PLATFORMS}
 
+# SSM Agent's bounds for a step's timeoutSeconds; a value outside them (or not a number) runs with the default
+# (pluginutil.ValidateExecutionTimeout), so AWS-RunShellScript's executionTimeout "1" means an hour.
 DEFAULT_EXECUTION_TIMEOUT = 3600
+MIN_EXECUTION_TIMEOUT = 5
 MAX_EXECUTION_TIMEOUT = 172800  # 48 hours, AWS-RunShellScript's documented maximum
 
 _PARAMETER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
@@ -206,10 +209,10 @@ def _script(run_command: Any) -> str:
 
 def _timeout(raw: Any) -> int:
     try:
-        seconds = int(str(raw).strip()) if raw not in (None, "") else DEFAULT_EXECUTION_TIMEOUT
-    except ValueError:
+        seconds = int(float(str(raw).strip()))  # the agent takes "90.5" as 90
+    except (ValueError, OverflowError):
         return DEFAULT_EXECUTION_TIMEOUT
-    return min(max(seconds, 1), MAX_EXECUTION_TIMEOUT)
+    return seconds if MIN_EXECUTION_TIMEOUT <= seconds <= MAX_EXECUTION_TIMEOUT else DEFAULT_EXECUTION_TIMEOUT
 
 
 # --- substitution ------------------------------------------------------------------------------------------
