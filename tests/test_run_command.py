@@ -167,8 +167,8 @@ def test_success_keeps_stdout_and_stderr_apart_and_writes_the_script_as_the_agen
     assert found["StandardErrorContent"] == "err-line\n"
     assert found["ExecutionElapsedTime"].startswith("PT") and found["ExecutionElapsedTime"].endswith("S")
     assert found["ExecutionStartDateTime"] <= found["ExecutionEndDateTime"]
-    # the script is where SSM Agent writes it, with the commands one per line
-    assert machine.read_file(f"{folder}/_script.sh") == ("\n".join(script)).encode()
+    # the script is where SSM Agent writes it, with the commands one per line, each ending with a newline
+    assert machine.read_file(f"{folder}/_script.sh") == "".join(line + "\n" for line in script).encode()
     listed = wait_command(ssm, command_id)
     assert (listed["Status"], listed["StatusDetails"]) == ("Success", "Success")
     assert (listed["TargetCount"], listed["CompletedCount"], listed["ErrorCount"]) == (1, 1, 0)

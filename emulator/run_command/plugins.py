@@ -200,11 +200,11 @@ def _folder(name: str) -> str:
 
 
 def _script(run_command: Any) -> str:
+    """The script file's text: SSM Agent writes the lines joined by newlines, with a final newline."""
     if run_command is None:
-        return ""
-    if isinstance(run_command, list):
-        return "\n".join(text(line) for line in run_command)
-    return text(run_command)
+        return "\n"
+    lines = run_command if isinstance(run_command, list) else [run_command]
+    return "\n".join(text(line) for line in lines) + "\n"
 
 
 def _timeout(raw: Any) -> int:
