@@ -152,7 +152,8 @@ def machine(request, server) -> Machine:
 
 # --- running -------------------------------------------------------------------------------------------------
 def test_success_keeps_stdout_and_stderr_apart_and_writes_the_script_as_the_agent_does(ssm, machine):
-    script = ["echo out-line", "echo err-line >&2", "pwd", 'echo "id=$AWS_SSM_INSTANCE_ID region=$AWS_SSM_REGION_NAME"']
+    script = ["echo out-line", "echo err-line >&2", "pwd",
+              'echo "id=$AWS_SSM_INSTANCE_ID region=$AWS_SSM_REGION_NAME command=$SSM_COMMAND_ID"']
     command_id = send(ssm, [machine.instance_id], script, Comment="hello")
     found = wait_invocation(ssm, command_id, machine.instance_id)
     folder = ORCHESTRATION.format(instance=machine.instance_id, command=command_id) + "/awsrunShellScript/0.awsrunShellScript"
@@ -161,13 +162,13 @@ def test_success_keeps_stdout_and_stderr_apart_and_writes_the_script_as_the_agen
     assert found["PluginName"] == "aws:runShellScript"
     assert found["Comment"] == "hello"
     assert found["StandardOutputContent"] == (
-        f"out-line\n{folder}\nid={machine.instance_id} region=us-east-1\n"
+        f"out-line\n{folder}\nid={machine.instance_id} region=us-east-1 command={command_id}\n"
     )
     assert found["StandardErrorContent"] == "err-line\n"
     assert found["ExecutionElapsedTime"].startswith("PT") and found["ExecutionElapsedTime"].endswith("S")
     assert found["ExecutionStartDateTime"] <= found["ExecutionEndDateTime"]
-    # the script is where SSM Agent writes it, with the commands one per line
-    assert machine.read_file(f"{folder}/_script.sh") == ("\n".join(script)).encode()
+    # the script is where SSM Agent writes it, with the commands one per line, each ending with a newline
+    assert machine.read_file(f"{folder}/_script.sh") == "".join(line + "\n" for line in script).encode()
     listed = wait_command(ssm, command_id)
     assert (listed["Status"], listed["StatusDetails"]) == ("Success", "Success")
     assert (listed["TargetCount"], listed["CompletedCount"], listed["ErrorCount"]) == (1, 1, 0)
@@ -185,7 +186,8 @@ def test_non_zero_exit_is_failed_with_the_exit_code_as_response_code(ssm, machin
 
 def test_execution_timeout_kills_the_process_and_reports_timed_out(ssm, machine):
     marker = f"sleep 4{uuid.uuid4().int % 10**6}"
-    command_id = send(ssm, [machine.instance_id], ["echo started", marker], parameters={"executionTimeout": ["2"]})
+    # 5 seconds: SSM Agent's shortest execution timeout
+    command_id = send(ssm, [machine.instance_id], ["echo started", marker], parameters={"executionTimeout": ["5"]})
     wait_for(lambda: machine.processes(marker), 10, "the script to start")
     found = wait_invocation(ssm, command_id, machine.instance_id, timeout=20)
     assert (found["Status"], found["StatusDetails"]) == ("TimedOut", "ExecutionTimedOut")
@@ -193,6 +195,54 @@ def test_execution_timeout_kills_the_process_and_reports_timed_out(ssm, machine)
     assert machine.processes(marker) == []
     listed = wait_command(ssm, command_id)
     assert (listed["Status"], listed["StatusDetails"], listed["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
+
+
+def test_execution_timeout_under_five_seconds_is_the_default_hour(ssm, server, container):
+    # SSM Agent takes a timeoutSeconds outside 5..172800 as its default 3600 (pluginutil.ValidateExecutionTimeout);
+    # AWS-RunShellScript's executionTimeout pattern allows 1..172800, so "1" is sent and runs for up to an hour.
+    instance_id = register_container(server, container)
+    command_id = send(ssm, [instance_id], ["sleep 2", "echo finished"], parameters={"executionTimeout": ["1"]})
+    found = wait_invocation(ssm, command_id, instance_id)
+    assert (found["Status"], found["StandardOutputContent"]) == ("Success", "finished\n")
+    sent = command(ssm, command_id)
+    assert (sent["ExpiresAfter"] - sent["RequestedDateTime"]).total_seconds() == pytest.approx(3600 + 3600, abs=1)
+
+
+def test_exit_code_137_reports_timed_out_as_the_agent_does(ssm, server, container):
+    # SSM Agent reads 137 (128 + SIGKILL: what it kills a step with) as the step stopped early: TimedOut,
+    # not Failed, and adds no "failed to run commands" line (amazon-ssm-agent pluginutil.GetStatus).
+    instance_id = register_container(server, container)
+    command_id = send(ssm, [instance_id], ["echo before", "echo dying >&2", "exit 137"])
+    found = wait_invocation(ssm, command_id, instance_id)
+    assert (found["Status"], found["StatusDetails"], found["ResponseCode"]) == ("TimedOut", "ExecutionTimedOut", 137)
+    assert (found["StandardOutputContent"], found["StandardErrorContent"]) == ("before\n", "dying\n")
+    listed = wait_command(ssm, command_id)
+    assert (listed["Status"], listed["StatusDetails"], listed["ErrorCount"]) == ("TimedOut", "ExecutionTimedOut", 1)
+
+
+def test_relative_working_directory_is_under_the_commands_downloads_folder(ssm, server, container):
+    # SSM Agent looks for a relative workingDirectory in the command's downloads folder (where
+    # aws:downloadContent puts files) and, when it isn't there, runs in the default one (runscript plugin).
+    instance_id = register_container(server, container)
+    default = send(ssm, [instance_id], ["pwd"], parameters={"workingDirectory": ["tmp"]})
+    found = wait_invocation(ssm, default, instance_id)
+    folder = ORCHESTRATION.format(instance=instance_id, command=default)
+    assert (found["Status"], found["StandardOutputContent"]) == (
+        "Success", f"{folder}/awsrunShellScript/0.awsrunShellScript\n"
+    )
+    # the first step makes downloads/site (as aws:downloadContent would), the second runs there
+    ssm.create_document(Name="RC-Downloads", DocumentType="Command", Content=json.dumps({
+        "schemaVersion": "2.2", "description": "relative working directory",
+        "mainSteps": [
+            {"action": "aws:runShellScript", "name": "fetch", "inputs": {"runCommand": ["mkdir -p ../downloads/site"]}},
+            {"action": "aws:runShellScript", "name": "useSite",
+             "inputs": {"workingDirectory": "site", "runCommand": ["pwd"]}},
+        ],
+    }))
+    command_id = ssm.send_command(InstanceIds=[instance_id], DocumentName="RC-Downloads")["Command"]["CommandId"]
+    found = wait_invocation(ssm, command_id, instance_id, PluginName="useSite")
+    folder = ORCHESTRATION.format(instance=instance_id, command=command_id)
+    assert (found["Status"], found["StandardOutputContent"]) == ("Success", f"{folder}/downloads/site\n")
 
 
 def test_cancel_kills_the_process_and_reports_cancelled(ssm, machine):

@@ -9,9 +9,10 @@ default MaxConcurrency of 50 runs at once; a running invocation mostly waits on 
 A worker delivers an invocation to its instance and runs its plugin steps one after the other; for each
 run it starts ONE process on the instance that writes the script where SSM Agent keeps it
 (/var/lib/amazon/ssm/<instance>/document/orchestration/<command>/<plugin folder>/_script.sh), enters
-the working directory (by default that folder, as the agent does) and runs it with AWS_SSM_INSTANCE_ID
-and AWS_SSM_REGION_NAME (and SSM_<name> for ENV_VAR parameters) set. Output is read as it comes (the
-backend's blocking reads, no polling), stdout and stderr apart, kept as bytes (up to 64 MiB each).
+the working directory (by default that folder, as the agent does) and runs it with AWS_SSM_INSTANCE_ID,
+AWS_SSM_REGION_NAME, SSM_COMMAND_ID (SSM Agent since 3.0.284.0) and SSM_<name> for ENV_VAR parameters
+set. Output is read as it comes (the backend's blocking reads, no polling), stdout and stderr apart, kept
+as bytes (up to 64 MiB each).
 
 Deadlines are real: a step that outruns its timeoutSeconds (executionTimeout) is killed, process tree and
 all, and reported TimedOut/ExecutionTimedOut; a run still going when the command expires (ExpiresAfter:
@@ -68,14 +69,17 @@ log = logging.getLogger("ssm_emulator.run_command")
 SWEEP_SECONDS = 1.0
 DRAIN_SECONDS = 10.0  # after a kill, how long the rest of the output may take to arrive
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # per stream and step; the rest is read and dropped
-KILLED = 137  # 128 + SIGKILL, what a killed step reports
+# 128 + SIGKILL, what a killed step reports. SSM Agent reads this exit code as "stopped early": a step that
+# exits with it (killed by the OOM killer, or `exit 137`) is TimedOut, not Failed (pluginutil.GetStatus).
+KILLED = 137
 MARKER = "SSM_EMULATOR_COMMAND"
 ORCHESTRATION = "/var/lib/amazon/ssm/{instance}/document/orchestration/{command}"
 
-# argv tail: FOLDER SCRIPT WORKDIR RUNNER...  — one exec writes the script (from stdin) and runs it.
+# argv tail: FOLDER SCRIPT WORKDIR FALLBACK RUNNER...  — one exec writes the script (from stdin) and runs it
+# in WORKDIR, or in FALLBACK when WORKDIR is not a directory.
 PREPARE = (
     'mkdir -p "$1" && cat > "$2" && chmod 700 "$2" || exit 1; '
-    'cd "$3" || exit 1; shift 3; exec "$@" </dev/null'
+    'if [ -d "$3" ]; then cd "$3"; else cd "$4"; fi || exit 1; shift 4; exec "$@" </dev/null'
 )
 SHELL_RUNNER = ["/bin/sh", "-c"]  # + script path: sh runs it directly, so a #! line is honoured
 POWERSHELL_RUNNER = [
@@ -323,6 +327,7 @@ class Invoker:
             "AWS_SSM_INSTANCE_ID": instance.instance_id,
             "AWS_SSM_REGION_NAME": command["region"],
             **plan.env,
+            "SSM_COMMAND_ID": command["id"],  # the agent overwrites an ENV_VAR parameter named COMMAND_ID
             MARKER: f"{command['id']}/{instance.instance_id}",
         }
         now = self.clock.time()
@@ -451,7 +456,7 @@ class Invoker:
             pair, response = status.CANCELLED, KILLED if code is None else code
         elif expired:
             pair, response = status.DELIVERY_TIMED_OUT, -1
-        elif timed_out:
+        elif timed_out or code == KILLED:
             pair, response = status.EXECUTION_TIMED_OUT, KILLED if code is None else code
         elif code is None or code < 0:  # ended without an exit status: the connection or the machine is gone
             pair, response = status.DELIVERY_TIMED_OUT, -1
@@ -473,7 +478,7 @@ class Invoker:
         runner = POWERSHELL_RUNNER if action == POWERSHELL else SHELL_RUNNER
         script_path = f"{where}/{script_name}"
         argv = ["/bin/sh", "-c", PREPARE, "ssm-document-worker", where, script_path,
-                run.working_directory or where, *runner, script_path]
+                *_working_directory(run.working_directory, folder, where), *runner, script_path]
         begun = time.monotonic()
         step_deadline = begun + run.timeout
         expiry_deadline = begun + (expires_at - self.clock.time())
@@ -515,6 +520,17 @@ class Invoker:
                 active.process = None
             process.close()
         return result
+
+
+def _working_directory(given: str, folder: str, default: str) -> tuple[str, str]:
+    """(where a step runs, where it runs if that is not a directory). Like SSM Agent's runscript plugin: an
+    absolute workingDirectory as given (a missing one fails the step); a relative one below the command's
+    downloads folder, where aws:downloadContent puts files, and the default folder when it isn't there."""
+    if not given:
+        return default, default
+    if given.startswith("/"):
+        return given, given
+    return f"{folder}/downloads/{given}", default
 
 
 def _write_steps(conn: sqlite3.Connection, seq: int, position: int, results: list[tuple[int, StepResult]]) -> None:

@@ -33,7 +33,10 @@ RUNNABLE = (SHELL, POWERSHELL)
 # SSM Agent runs aws:runPowerShellScript on Linux and macOS too (with PowerShell installed).
 PLUGIN_PLATFORMS: dict[str, tuple[str, ...]] = {**COMMAND_PLUGINS, POWERSHELL: ALL_PLATFORMS}
 
+# SSM Agent's bounds for a step's timeoutSeconds; a value outside them (or not a number) runs with the default
+# (pluginutil.ValidateExecutionTimeout), so AWS-RunShellScript's executionTimeout "1" means an hour.
 DEFAULT_EXECUTION_TIMEOUT = 3600
+MIN_EXECUTION_TIMEOUT = 5
 MAX_EXECUTION_TIMEOUT = 172800  # 48 hours, AWS-RunShellScript's documented maximum
 
 _PARAMETER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
@@ -197,19 +200,19 @@ def _folder(name: str) -> str:
 
 
 def _script(run_command: Any) -> str:
+    """The script file's text: SSM Agent writes the lines joined by newlines, with a final newline."""
     if run_command is None:
-        return ""
-    if isinstance(run_command, list):
-        return "\n".join(text(line) for line in run_command)
-    return text(run_command)
+        return "\n"
+    lines = run_command if isinstance(run_command, list) else [run_command]
+    return "\n".join(text(line) for line in lines) + "\n"
 
 
 def _timeout(raw: Any) -> int:
     try:
-        seconds = int(str(raw).strip()) if raw not in (None, "") else DEFAULT_EXECUTION_TIMEOUT
-    except ValueError:
+        seconds = int(float(str(raw).strip()))  # the agent takes "90.5" as 90
+    except (ValueError, OverflowError):
         return DEFAULT_EXECUTION_TIMEOUT
-    return min(max(seconds, 1), MAX_EXECUTION_TIMEOUT)
+    return seconds if MIN_EXECUTION_TIMEOUT <= seconds <= MAX_EXECUTION_TIMEOUT else DEFAULT_EXECUTION_TIMEOUT
 
 
 # --- substitution ------------------------------------------------------------------------------------------
