@@ -65,6 +65,8 @@ RESOURCE_TYPE = "Parameter"
 MAX_VERSIONS = 100
 MAX_LABELS_PER_VERSION = 10
 MAX_TAGS = 50
+# DescribeParameters' page without MaxResults (cloudsploit#147: one call lists "only the first 10").
+DESCRIBE_PAGE = 10
 EXPIRY_SCAN_SECONDS = 1.0
 
 EMPTY_VALUE = (
@@ -455,7 +457,7 @@ class ParameterStore:
     @operation("DescribeParameters")
     def describe_parameters(self, ctx: RequestContext, req: DescribeParametersRequest) -> DescribeParametersResult:
         plan = filters.describe_plan(req.Filters, req.ParameterFilters)
-        limit = req.MaxResults or 50
+        limit = req.MaxResults or DESCRIBE_PAGE
         after = paging.decode("DescribeParameters", req.NextToken, str)
         if req.Shared:
             # Parameters shared with this account through RAM: this emulator shares none.
