@@ -101,7 +101,6 @@ DEFAULT_VERSION_DELETE = "Default version of the document can't be deleted."
 SHARED_DELETE = "You must stop sharing the document before you can delete it."
 FORCE_REQUIRED = "You must specify the Force flag to delete a document of type ApplicationConfigurationSchema."
 ACCOUNTS_ALL_OR_LIST = "Accounts can either be all or a group of AWS accounts"
-ACCOUNTS_ADD_AND_REMOVE = "The same account can't be both added and removed in one request."
 PERMISSION_LIMIT = (
     "The document can't be shared with more Amazon Web Services accounts. You can share a private "
     "document with a maximum of 1,000 accounts."
@@ -425,8 +424,8 @@ class Documents:
         for accounts in (add, remove):
             if PUBLIC in accounts and len(accounts) > 1:
                 raise InvalidPermissionType(ACCOUNTS_ALL_OR_LIST)
-        if set(add) & set(remove):
-            raise InvalidPermissionType(ACCOUNTS_ADD_AND_REMOVE)
+        # "If you specify an ID to add and the same ID to remove, the system removes access to the document."
+        add = [a for a in add if a not in remove]
         with self.db.write() as conn:
             row = self.library.own(conn, ctx, req.Name)
             if row["document_type"] in UNSHAREABLE:
