@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from api_models.documents import (
@@ -118,6 +119,10 @@ def _not_latest(name: str) -> InvalidDocumentVersion:
     )
 
 
+# Told, inside DeleteDocument's transaction, of a document deleted: (conn, account, region, name).
+DocumentDeleted = Callable[[sqlite3.Connection, str, str, str], None]
+
+
 def _json_list(items: list[Any] | None) -> str | None:
     if not items:
         return None
@@ -133,12 +138,18 @@ class Documents:
         self.library = DocumentLibrary(services)
         self.aws = self.library.aws
         self.content_checks: dict[str, content.ContentCheck] = {}
+        self.deletion_hooks: list[DocumentDeleted] = []
         services.taggable.register(RESOURCE_TYPE, self._taggable_id)
 
     def check_content(self, document_type: str, check: content.ContentCheck) -> None:
         """The hook a capability uses to check its document type's content on CreateDocument and
         UpdateDocument (Change Calendar: ChangeCalendar's iCalendar)."""
         self.content_checks[document_type] = check
+
+    def on_delete(self, hook: DocumentDeleted) -> None:
+        """The hook a capability uses to drop what depends on a document DeleteDocument deletes (State Manager:
+        its associations, as "Deletes the SSM document and all managed node associations to the document")."""
+        self.deletion_hooks.append(hook)
 
     def resolve(self, ctx: RequestContext, name_or_arn: str, version: str | None = None, *,
                 version_name: str | None = None) -> ResolvedDocument:
@@ -391,6 +402,8 @@ class Documents:
                 raise InvalidDocumentOperation(FORCE_REQUIRED)
             storage.delete(conn, row["id"])
             tag_store.delete_resource(conn, ctx.account_id, ctx.region, RESOURCE_TYPE, row["name"])
+            for hook in self.deletion_hooks:
+                hook(conn, ctx.account_id, ctx.region, row["name"])
         return None
 
     # --- share -----------------------------------------------------------------------------
