@@ -247,7 +247,10 @@ class ParameterStore:
             ):
                 raise TooManyUpdates(CONCURRENT_UPDATE)
             data_type = req.DataType or (current["data_type"] if current else "text")
-            if current is not None and req.DataType and req.DataType != current["data_type"]:
+            if (
+                current is not None and req.DataType and req.DataType != current["data_type"]
+                and values.FIXED_DATA_TYPES & {req.DataType, current["data_type"]}
+            ):
                 raise HierarchyTypeMismatchException(DATA_TYPE_CHANGE)
             description = req.Description if req.Description is not None else (current["description"] if current else None)
             allowed_pattern = (
