@@ -327,6 +327,15 @@ def test_data_type_changes_except_to_or_from_aws_types(ssm):
     assert ssm.put_parameter(Name="/dtn", Value="any text", Overwrite=True, DataType="text")["Version"] == 4
 
 
+def test_string_list_items_are_validated_one_by_one(ssm):
+    # "For a StringList parameter, Parameter Store validates each item in the list. If any item is invalid, the
+    # whole request fails." (User Guide, data types)
+    ssm.put_parameter(Name="/ports", Value="80,443", Type="StringList", DataType="integer")
+    assert ssm.get_parameter(Name="/ports")["Parameter"]["Value"] == "80,443"
+    assert error_of(ssm.put_parameter, Name="/ports", Value="80,https", Overwrite=True)[0] == "ValidationException"
+    assert ssm.get_parameter(Name="/ports")["Parameter"]["Version"] == 1
+
+
 def test_data_type_ssm_integration(ssm):
     prefix = "/d9d01087-4a3f-49e0-b0b4-d568d7826553/ssm/integrations/webhook/"
     value = '{"description": "hook", "url": "https://example.com/hook"}'

@@ -208,7 +208,13 @@ def check_data_type(
     if data_type == "aws:ec2:image" and parameter_type != "String":
         raise ValidationException("The aws:ec2:image data type is supported only for String parameters.")
     check = VALUE_CHECKS.get(data_type)
-    valid = value in regions() if data_type == "aws:region" else check is not None and check(value)
+    # "For a StringList parameter, Parameter Store validates each item in the list." (User Guide, data types)
+    items = value.split(",") if parameter_type == "StringList" else [value]
+    if data_type == "aws:region":
+        known = regions()
+        valid = all(item in known for item in items)
+    else:
+        valid = check is not None and all(check(item) for item in items)
     if not valid:
         if data_type == "aws:ec2:image":
             raise ValidationException(
