@@ -86,6 +86,8 @@ DATA_TYPE_CHANGE = (
     "unique parameter."
 )
 CONCURRENT_UPDATE = "There are concurrent updates for a resource that supports one update at a time."
+# sous-chefs/aws#419: GetParameter of /aws/reference/secretsmanager/... without WithDecryption.
+SECRET_NEEDS_DECRYPTION = "WithDecryption flag must be True for retrieving a Secret Manager secret."
 # GetParameter/DeleteParameter answer a missing parameter with an empty message.
 NOT_FOUND = ""
 
@@ -313,6 +315,8 @@ class ParameterStore:
     def get_parameter(self, ctx: RequestContext, req: GetParameterRequest) -> GetParameterResult:
         ref = self._ref(ctx, req.Name)
         if names.is_public(ref.key):
+            if ref.key.startswith(names.SECRETS_MANAGER_PREFIX) and not req.WithDecryption:
+                raise ValidationException(SECRET_NEEDS_DECRYPTION)
             return GetParameterResult.model_construct(Parameter=self._public_parameter(ctx, ref))
         if ref.foreign:
             return self.get_parameter(self._as_owner(ctx, ref, "ssm:GetParameter"), req)
