@@ -305,6 +305,23 @@ def test_delete_document_and_its_tags(ssm):
     assert ssm.list_tags_for_resource(ResourceType="Document", ResourceId="my-doc")["TagList"] == []
 
 
+def test_delete_document_deletes_its_associations(ssm):
+    # "Deletes the SSM document and all managed node associations to the document." (DeleteDocument reference)
+    create(ssm)
+    create(ssm, "other-doc")
+    targets = [{"Key": "tag:role", "Values": ["web"]}]
+    by_name = ssm.create_association(Name="my-doc", Targets=targets)["AssociationDescription"]["AssociationId"]
+    by_arn = ssm.create_association(
+        Name=f"arn:aws:ssm:us-east-1:{ACCOUNT}:document/my-doc", Targets=targets
+    )["AssociationDescription"]["AssociationId"]
+    kept = ssm.create_association(Name="other-doc", Targets=targets)["AssociationDescription"]["AssociationId"]
+    ssm.delete_document(Name="my-doc")
+    assert [a["AssociationId"] for a in ssm.list_associations()["Associations"]] == [kept]
+    for gone in (by_name, by_arn):
+        assert error_of(ssm.describe_association, AssociationId=gone)[0] == "AssociationDoesNotExist"
+    ssm.delete_association(AssociationId=kept)
+
+
 def test_delete_one_version(ssm):
     create(ssm, VersionName="one")
     ssm.update_document(Name="my-doc", Content=json.dumps(command_doc("2")), VersionName="two")

@@ -89,6 +89,21 @@ def test_unshare(clients):
     assert error_of(friend.get_document, Name=ARN) == NOT_FOUND
 
 
+def test_removing_wins_over_adding_the_same_account(clients):
+    # "AccountIdsToRemove ... has a higher priority than AccountIdsToAdd. If you specify an ID to add and the
+    # same ID to remove, the system removes access to the document." (ModifyDocumentPermission reference)
+    owner, friend, _ = clients
+    owned(owner)
+    share(owner, FRIEND)
+    owner.modify_document_permission(Name="shared-doc", PermissionType="Share",
+                                      AccountIdsToAdd=[FRIEND, STRANGER], AccountIdsToRemove=[FRIEND])
+    assert owner.describe_document_permission(Name="shared-doc", PermissionType="Share")["AccountIds"] == [STRANGER]
+    assert error_of(friend.get_document, Name=ARN) == NOT_FOUND
+    owner.modify_document_permission(Name="shared-doc", PermissionType="Share",
+                                      AccountIdsToAdd=["All"], AccountIdsToRemove=["all"])
+    assert owner.describe_document_permission(Name="shared-doc", PermissionType="Share")["AccountIds"] == [STRANGER]
+
+
 def test_public_sharing(clients):
     owner, friend, stranger = clients
     owned(owner)
@@ -158,9 +173,6 @@ def test_permission_errors(clients):
     code, message = error_of(owner.modify_document_permission, Name="shared-doc", PermissionType="Share",
                              AccountIdsToAdd=["all", FRIEND])
     assert (code, message) == ("InvalidPermissionType", "Accounts can either be all or a group of AWS accounts")
-    code, _ = error_of(owner.modify_document_permission, Name="shared-doc", PermissionType="Share",
-                       AccountIdsToAdd=[FRIEND], AccountIdsToRemove=[FRIEND])
-    assert code == "InvalidPermissionType"
     assert error_of(owner.describe_document_permission, Name="nope-doc", PermissionType="Share") == NOT_FOUND
     assert error_of(friend.describe_document_permission, Name="shared-doc", PermissionType="Share") == NOT_FOUND
     assert error_of(owner.modify_document_permission, Name="nope-doc", PermissionType="Share",

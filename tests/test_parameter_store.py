@@ -309,12 +309,31 @@ def test_unsupported_data_type(ssm):
     )
 
 
-def test_data_type_of_an_existing_parameter_cannot_change(ssm):
+def test_data_type_changes_except_to_or_from_aws_types(ssm):
+    # "You can change an existing parameter from one data type to another, such as from text to integer or from
+    # integer to float. The exceptions are aws:ec2:image and aws:ssm:integration." (User Guide, data types)
     ssm.put_parameter(Name="/dtc", Value="ami-0123abcd", Type="String", DataType="aws:ec2:image")
     assert ssm.put_parameter(Name="/dtc", Value="ami-0123abce", Overwrite=True)["Version"] == 2
     assert error_of(ssm.put_parameter, Name="/dtc", Value="x", Overwrite=True, DataType="text")[0] == (
         "HierarchyTypeMismatchException"
     )
+    ssm.put_parameter(Name="/dtn", Value="443", Type="String")
+    assert error_of(ssm.put_parameter, Name="/dtn", Value="ami-0123abcd", Overwrite=True, DataType="aws:ec2:image")[
+        0
+    ] == "HierarchyTypeMismatchException"
+    ssm.put_parameter(Name="/dtn", Value="443", Overwrite=True, DataType="integer")
+    ssm.put_parameter(Name="/dtn", Value="4.5", Overwrite=True, DataType="float")
+    assert ssm.get_parameter(Name="/dtn")["Parameter"]["DataType"] == "float"
+    assert ssm.put_parameter(Name="/dtn", Value="any text", Overwrite=True, DataType="text")["Version"] == 4
+
+
+def test_string_list_items_are_validated_one_by_one(ssm):
+    # "For a StringList parameter, Parameter Store validates each item in the list. If any item is invalid, the
+    # whole request fails." (User Guide, data types)
+    ssm.put_parameter(Name="/ports", Value="80,443", Type="StringList", DataType="integer")
+    assert ssm.get_parameter(Name="/ports")["Parameter"]["Value"] == "80,443"
+    assert error_of(ssm.put_parameter, Name="/ports", Value="80,https", Overwrite=True)[0] == "ValidationException"
+    assert ssm.get_parameter(Name="/ports")["Parameter"]["Version"] == 1
 
 
 def test_data_type_ssm_integration(ssm):

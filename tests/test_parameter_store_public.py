@@ -70,3 +70,14 @@ def test_writes_under_aws_are_denied(ssm, name):
 def test_public_history(ssm):
     history = ssm.get_parameter_history(Name=f"{ROOT}/regions/us-east-1")["Parameters"]
     assert [(h["Version"], h["Value"]) for h in history] == [(1, "us-east-1")]
+
+
+def test_secrets_manager_references_need_decryption(ssm):
+    # Reading a Secrets Manager secret through /aws/reference/secretsmanager/ without WithDecryption is refused
+    # (sous-chefs/aws#419: "WithDecryption flag must be True for retrieving a Secret Manager secret.").
+    name = "/aws/reference/secretsmanager/app/db"
+    assert error_of(ssm.get_parameter, Name=name) == (
+        "ValidationException", "WithDecryption flag must be True for retrieving a Secret Manager secret."
+    )
+    # This emulator keeps no Secrets Manager secrets: with decryption, there is none to find.
+    assert error_of(ssm.get_parameter, Name=name, WithDecryption=True)[0] == "ParameterNotFound"

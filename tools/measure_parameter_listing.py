@@ -87,7 +87,7 @@ SHAPES: list[tuple[str, str, dict]] = [
     ("by-path recursive, decrypted", "GetParametersByPath", {"Path": "/bench", "Recursive": True, "WithDecryption": True}),
     ("by-path recursive, Type=SecureString", "GetParametersByPath",
      {"Path": "/bench", "Recursive": True, "ParameterFilters": [{"Key": "Type", "Values": ["SecureString"]}]}),
-    ("describe (2 pages of 50)", "DescribeParameters", {}),
+    ("describe (2 pages of 50)", "DescribeParameters", {"MaxResults": 50}),
     ("describe Name BeginsWith", "DescribeParameters",
      {"ParameterFilters": [{"Key": "Name", "Option": "BeginsWith", "Values": ["/bench/g0000"]}]}),
     ("describe Path OneLevel", "DescribeParameters", {"ParameterFilters": [{"Key": "Path", "Values": ["/bench/g00003"]}]}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from api_models.documents import (
@@ -101,7 +102,6 @@ DEFAULT_VERSION_DELETE = "Default version of the document can't be deleted."
 SHARED_DELETE = "You must stop sharing the document before you can delete it."
 FORCE_REQUIRED = "You must specify the Force flag to delete a document of type ApplicationConfigurationSchema."
 ACCOUNTS_ALL_OR_LIST = "Accounts can either be all or a group of AWS accounts"
-ACCOUNTS_ADD_AND_REMOVE = "The same account can't be both added and removed in one request."
 PERMISSION_LIMIT = (
     "The document can't be shared with more Amazon Web Services accounts. You can share a private "
     "document with a maximum of 1,000 accounts."
@@ -119,6 +119,10 @@ def _not_latest(name: str) -> InvalidDocumentVersion:
     )
 
 
+# Told, inside DeleteDocument's transaction, of a document deleted: (conn, account, region, name).
+DocumentDeleted = Callable[[sqlite3.Connection, str, str, str], None]
+
+
 def _json_list(items: list[Any] | None) -> str | None:
     if not items:
         return None
@@ -134,12 +138,18 @@ class Documents:
         self.library = DocumentLibrary(services)
         self.aws = self.library.aws
         self.content_checks: dict[str, content.ContentCheck] = {}
+        self.deletion_hooks: list[DocumentDeleted] = []
         services.taggable.register(RESOURCE_TYPE, self._taggable_id)
 
     def check_content(self, document_type: str, check: content.ContentCheck) -> None:
         """The hook a capability uses to check its document type's content on CreateDocument and
         UpdateDocument (Change Calendar: ChangeCalendar's iCalendar)."""
         self.content_checks[document_type] = check
+
+    def on_delete(self, hook: DocumentDeleted) -> None:
+        """The hook a capability uses to drop what depends on a document DeleteDocument deletes (State Manager:
+        its associations, as "Deletes the SSM document and all managed node associations to the document")."""
+        self.deletion_hooks.append(hook)
 
     def resolve(self, ctx: RequestContext, name_or_arn: str, version: str | None = None, *,
                 version_name: str | None = None) -> ResolvedDocument:
@@ -392,6 +402,8 @@ class Documents:
                 raise InvalidDocumentOperation(FORCE_REQUIRED)
             storage.delete(conn, row["id"])
             tag_store.delete_resource(conn, ctx.account_id, ctx.region, RESOURCE_TYPE, row["name"])
+            for hook in self.deletion_hooks:
+                hook(conn, ctx.account_id, ctx.region, row["name"])
         return None
 
     # --- share -----------------------------------------------------------------------------
@@ -425,8 +437,8 @@ class Documents:
         for accounts in (add, remove):
             if PUBLIC in accounts and len(accounts) > 1:
                 raise InvalidPermissionType(ACCOUNTS_ALL_OR_LIST)
-        if set(add) & set(remove):
-            raise InvalidPermissionType(ACCOUNTS_ADD_AND_REMOVE)
+        # "If you specify an ID to add and the same ID to remove, the system removes access to the document."
+        add = [a for a in add if a not in remove]
         with self.db.write() as conn:
             row = self.library.own(conn, ctx, req.Name)
             if row["document_type"] in UNSHAREABLE:

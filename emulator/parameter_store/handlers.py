@@ -65,6 +65,8 @@ RESOURCE_TYPE = "Parameter"
 MAX_VERSIONS = 100
 MAX_LABELS_PER_VERSION = 10
 MAX_TAGS = 50
+# DescribeParameters' page without MaxResults (cloudsploit#147: one call lists "only the first 10").
+DESCRIBE_PAGE = 10
 EXPIRY_SCAN_SECONDS = 1.0
 
 EMPTY_VALUE = (
@@ -84,6 +86,8 @@ DATA_TYPE_CHANGE = (
     "unique parameter."
 )
 CONCURRENT_UPDATE = "There are concurrent updates for a resource that supports one update at a time."
+# sous-chefs/aws#419: GetParameter of /aws/reference/secretsmanager/... without WithDecryption.
+SECRET_NEEDS_DECRYPTION = "WithDecryption flag must be True for retrieving a Secret Manager secret."
 # GetParameter/DeleteParameter answer a missing parameter with an empty message.
 NOT_FOUND = ""
 
@@ -245,7 +249,10 @@ class ParameterStore:
             ):
                 raise TooManyUpdates(CONCURRENT_UPDATE)
             data_type = req.DataType or (current["data_type"] if current else "text")
-            if current is not None and req.DataType and req.DataType != current["data_type"]:
+            if (
+                current is not None and req.DataType and req.DataType != current["data_type"]
+                and values.FIXED_DATA_TYPES & {req.DataType, current["data_type"]}
+            ):
                 raise HierarchyTypeMismatchException(DATA_TYPE_CHANGE)
             description = req.Description if req.Description is not None else (current["description"] if current else None)
             allowed_pattern = (
@@ -308,6 +315,8 @@ class ParameterStore:
     def get_parameter(self, ctx: RequestContext, req: GetParameterRequest) -> GetParameterResult:
         ref = self._ref(ctx, req.Name)
         if names.is_public(ref.key):
+            if ref.key.startswith(names.SECRETS_MANAGER_PREFIX) and not req.WithDecryption:
+                raise ValidationException(SECRET_NEEDS_DECRYPTION)
             return GetParameterResult.model_construct(Parameter=self._public_parameter(ctx, ref))
         if ref.foreign:
             return self.get_parameter(self._as_owner(ctx, ref, "ssm:GetParameter"), req)
@@ -455,7 +464,7 @@ class ParameterStore:
     @operation("DescribeParameters")
     def describe_parameters(self, ctx: RequestContext, req: DescribeParametersRequest) -> DescribeParametersResult:
         plan = filters.describe_plan(req.Filters, req.ParameterFilters)
-        limit = req.MaxResults or 50
+        limit = req.MaxResults or DESCRIBE_PAGE
         after = paging.decode("DescribeParameters", req.NextToken, str)
         if req.Shared:
             # Parameters shared with this account through RAM: this emulator shares none.

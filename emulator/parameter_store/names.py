@@ -17,6 +17,8 @@ MAX_DEPTH = 15
 # The 1011 characters a name may have include the ARN before it (arn:aws:ssm:<region>:<account>:parameter/).
 MAX_NAME_WITH_ARN = 1011
 PUBLIC_PREFIX = "/aws/"
+# Secrets Manager secrets read through Parameter Store (this emulator keeps none).
+SECRETS_MANAGER_PREFIX = "/aws/reference/secretsmanager/"
 
 _NAME_CHARS = re.compile(r"[a-zA-Z0-9_.\-/]+")
 _LABEL = re.compile(r"[a-zA-Z0-9_.\-]+")

@@ -24,6 +24,9 @@ STANDARD_LIMIT = 10_000  # per account and region
 ADVANCED_LIMIT = 100_000
 
 INTEGRATION_PREFIX = "/d9d01087-4a3f-49e0-b0b4-d568d7826553/ssm/integrations/webhook/"
+# The data types a parameter can't change to or from; it may change between any others ("such as from text to
+# integer or from integer to float. The exceptions are aws:ec2:image and aws:ssm:integration": User Guide).
+FIXED_DATA_TYPES = frozenset({"aws:ec2:image", "aws:ssm:integration"})
 # Data types whose parameters must be advanced (PutParameter's Tier documentation).
 ADVANCED_DATA_TYPES = frozenset({"url", "json", "jsonc"})
 
@@ -205,7 +208,13 @@ def check_data_type(
     if data_type == "aws:ec2:image" and parameter_type != "String":
         raise ValidationException("The aws:ec2:image data type is supported only for String parameters.")
     check = VALUE_CHECKS.get(data_type)
-    valid = value in regions() if data_type == "aws:region" else check is not None and check(value)
+    # "For a StringList parameter, Parameter Store validates each item in the list." (User Guide, data types)
+    items = value.split(",") if parameter_type == "StringList" else [value]
+    if data_type == "aws:region":
+        known = regions()
+        valid = all(item in known for item in items)
+    else:
+        valid = check is not None and all(check(item) for item in items)
     if not valid:
         if data_type == "aws:ec2:image":
             raise ValidationException(

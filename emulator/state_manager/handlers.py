@@ -11,6 +11,7 @@ or an Automation runbook, at the version named), its parameters, the targets, th
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,7 @@ from api_models.state_manager import (
 from emulator import paging
 from emulator.context import RequestContext
 from emulator.documents import validate_and_fill
+from emulator.documents.names import arn as document_arn
 from emulator.managed_instances.registry import RESOURCE_GROUPS_UNSUPPORTED
 from emulator.operations import operation
 from emulator.state_manager import executions, render, schedule, storage
@@ -122,6 +124,7 @@ class StateManager:
         self.failed_runs = self.runner.failed  # told of each association run that ends Failed
         services.taggable.register(storage.RESOURCE_TYPE, self._taggable_id)
         instances.use_association_status(self.instance_association_status)
+        documents.on_delete(self._document_deleted)
 
     def start(self) -> None:
         self.runner.start()
@@ -292,9 +295,19 @@ class StateManager:
     def delete_association(self, ctx: RequestContext, req: DeleteAssociationRequest) -> DeleteAssociationResult:
         with self.db.write() as conn:
             row = self._find(conn, ctx, req.AssociationId, req.Name, req.InstanceId)
-            storage.delete(conn, row["id"])
-            tag_store.delete_resource(conn, ctx.account_id, ctx.region, storage.RESOURCE_TYPE, row["id"])
+            self._delete(conn, ctx.account_id, ctx.region, row["id"])
         return DeleteAssociationResult.model_construct()
+
+    @staticmethod
+    def _delete(conn: sqlite3.Connection, account: str, region: str, association_id: str) -> None:
+        storage.delete(conn, association_id)
+        tag_store.delete_resource(conn, account, region, storage.RESOURCE_TYPE, association_id)
+
+    def _document_deleted(self, conn: sqlite3.Connection, account: str, region: str, name: str) -> None:
+        """DeleteDocument deletes "all managed node associations to the document" (its API reference), whether
+        they name it by name or by ARN."""
+        for association_id in storage.of_document(conn, account, region, (name, document_arn(region, account, name))):
+            self._delete(conn, account, region, association_id)
 
     # --- listings -----------------------------------------------------------------------------------------------
     @operation("ListAssociations")

@@ -84,6 +84,14 @@ def every(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM sm_association ORDER BY seq").fetchall()
 
 
+def of_document(conn: sqlite3.Connection, account: str, region: str, names: tuple[str, ...]) -> list[str]:
+    """The ids of the associations whose document is given as one of `names`."""
+    return [r[0] for r in conn.execute(
+        f"SELECT id FROM sm_association WHERE account = ? AND region = ? AND name IN ({', '.join('?' * len(names))})",
+        (account, region, *names),
+    )]
+
+
 def delete(conn: sqlite3.Connection, association_id: str) -> None:
     executions = [r[0] for r in conn.execute("SELECT id FROM sm_execution WHERE association_id = ?",
                                              (association_id,))]
