@@ -142,10 +142,13 @@ def test_legacy_instance_form(ssm):
                     Parameters={"commands": ["true"]})[0] == "AssociationAlreadyExists"
     found = ssm.describe_association(Name=SCRIPT, InstanceId=instance_id)["AssociationDescription"]
     assert found["InstanceId"] == instance_id
+    # "Filtering associations using the InstanceID attribute only returns legacy associations created using
+    # the InstanceID attribute" (ListAssociations API reference): one targeting the node by InstanceIds isn't.
+    create(ssm, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}])
     listed = ssm.list_associations(AssociationFilterList=[{"key": "InstanceId", "value": instance_id}])
     assert [a["AssociationId"] for a in listed["Associations"]] == [found["AssociationId"]]
     ssm.delete_association(Name=SCRIPT, InstanceId=instance_id)
-    assert ssm.list_associations()["Associations"] == []
+    assert [a.get("InstanceId") for a in ssm.list_associations()["Associations"]] == [None]
 
 
 def test_create_association_batch(ssm):

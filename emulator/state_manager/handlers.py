@@ -459,12 +459,10 @@ def _association_filter(key: str, value: str) -> Any:
         if TIME_FILTERS[key] == "<":
             return lambda row: row["last_execution"] is not None and row["last_execution"] < moment
         return lambda row: row["last_execution"] is not None and row["last_execution"] > moment
-    if key == "InstanceId":
-        return lambda row: row["instance_id"] == value or any(
-            (t.get("Key") or "").lower() == "instanceids" and value in (t.get("Values") or [])
-            for t in json.loads(row["definition"]).get("Targets") or [])
+    # InstanceId "only returns legacy associations created using the InstanceID attribute" (ListAssociations
+    # API reference), not those whose Targets name the node.
     column = {"Name": "name", "AssociationId": "id", "AssociationStatusName": "overview_status",
-              "AssociationName": "association_name"}.get(key)
+              "AssociationName": "association_name", "InstanceId": "instance_id"}.get(key)
     if column is None:  # ResourceGroupName, CloudConnectorId: nothing offline belongs to one
         return lambda row: False
     return lambda row: row[column] == value
