@@ -126,6 +126,8 @@ def test_checks(ssm):
     assert error_of(create, ssm, Targets=[{"Key": "resource-groups:Name", "Values": ["web"]}])[0] == "InvalidTarget"
     assert error_of(create, ssm, Targets=[{"Key": "colour", "Values": ["red"]}])[0] == "InvalidTarget"
     assert error_of(create, ssm, Targets=[])[0] == "InvalidTarget"
+    # "Both Targets and TargetMaps can't be specified together" (CreateAssociation API reference, TargetMaps)
+    assert error_of(create, ssm, TargetMaps=[{"commands": ["true"]}])[0] == "InvalidTargetMaps"
     for accepted in ({"Key": "tag-key", "Values": ["team"]}, {"Key": "InstanceIds", "Values": ["*"]}):
         assert create(ssm, Targets=[accepted], ScheduleExpression="rate(1 day)",
                       ApplyOnlyAtCronInterval=True)["Targets"] == [accepted]

@@ -29,6 +29,7 @@ from api_models.errors import (
     InvalidParameters,
     InvalidSchedule,
     InvalidTarget,
+    InvalidTargetMaps,
     ServiceError,
 )
 from api_models.state_manager import (
@@ -94,6 +95,7 @@ DEFINITION = (
     "Duration", "TargetMaps", "AlarmConfiguration", "AssociationDispatchAssumeRole",
 )
 TARGETS_NEEDED = "Specify targets for the association: InstanceId or Targets (not both)."
+TARGETS_AND_MAPS = "Targets and TargetMaps can't be specified together."
 NOT_RUNNABLE = "Document {name} is a {type} document: associations run Command documents and Automation runbooks."
 OFFSET_NEEDS_CRON = "ScheduleOffset can be used with cron expressions only."
 APPLY_ONLY_NEEDS_SCHEDULE = "ApplyOnlyAtCronInterval needs a ScheduleExpression."
@@ -192,6 +194,8 @@ class StateManager:
         if document.document_type not in RUNNABLE_TYPES:
             raise InvalidDocument(NOT_RUNNABLE.format(name=document.name, type=document.document_type))
         has_instance, targets = bool(definition.get("InstanceId")), definition.get("Targets") or []
+        if targets and definition.get("TargetMaps"):  # the API reference's rule for TargetMaps
+            raise InvalidTargetMaps(TARGETS_AND_MAPS)
         if document.document_type == "Automation" and targets and not definition.get("AutomationTargetParameterName"):
             raise InvalidTarget(AUTOMATION_TARGET_NEEDED)
         given = dict(definition.get("Parameters") or {})
