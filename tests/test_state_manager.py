@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import EmulatorProcess, make_client
+from test_automation import runbook
 from test_parameter_store import error_of
 from test_run_command import register_container
 
@@ -135,6 +136,19 @@ def test_checks(ssm):
     assert error_of(create, ssm, ApplyOnlyAtCronInterval=True)[0] == "InvalidSchedule"
     assert error_of(ssm.describe_association, AssociationId=str(uuid.uuid4()))[0] == "AssociationDoesNotExist"
     assert error_of(ssm.start_associations_once, AssociationIds=[str(uuid.uuid4())])[0] == "InvalidAssociation"
+
+
+def test_runbook_targets_need_automation_target_parameter_name(ssm):
+    # AWS answers an Automation association with Targets and no AutomationTargetParameterName so
+    # (hashicorp/terraform#22935, hashicorp/terraform-provider-aws#32471).
+    name = runbook(ssm, [{"name": "wait", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}],
+                   parameters={"InstanceId": {"type": "String", "default": "none"}})
+    assert error_of(ssm.create_association, Name=name, Targets=tag_target("x")) == (
+        "ValidationException", "Must specify both Automation Target Parameter Name and Targets")
+    created = ssm.create_association(Name=name, Targets=tag_target("x"), AutomationTargetParameterName="InstanceId")
+    assert error_of(ssm.update_association, AssociationId=created["AssociationDescription"]["AssociationId"],
+                    Targets=tag_target("y")) == (
+        "ValidationException", "Must specify both Automation Target Parameter Name and Targets")
 
 
 def test_legacy_instance_form(ssm):

@@ -31,6 +31,7 @@ from api_models.errors import (
     InvalidTarget,
     InvalidTargetMaps,
     ServiceError,
+    ValidationException,
 )
 from api_models.state_manager import (
     CreateAssociationBatchRequest,
@@ -99,7 +100,9 @@ TARGETS_AND_MAPS = "Targets and TargetMaps can't be specified together."
 NOT_RUNNABLE = "Document {name} is a {type} document: associations run Command documents and Automation runbooks."
 OFFSET_NEEDS_CRON = "ScheduleOffset can be used with cron expressions only."
 APPLY_ONLY_NEEDS_SCHEDULE = "ApplyOnlyAtCronInterval needs a ScheduleExpression."
-AUTOMATION_TARGET_NEEDED = "AutomationTargetParameterName is required to target an Automation runbook's association."
+# AWS's words and code (hashicorp/terraform#22935: "ValidationException: Must specify both Automation Target
+# Parameter Name and Targets").
+AUTOMATION_TARGET_NEEDED = "Must specify both Automation Target Parameter Name and Targets"
 LEGACY_NEEDS_NAME_AND_INSTANCE = "Specify the AssociationId, or the Name and the InstanceId."
 LIMIT = "You can't create more than {n} associations in an account and Region."
 VERSION_LIMIT = "Association {id} has {n} versions, the most an association can have."
@@ -197,7 +200,7 @@ class StateManager:
         if targets and definition.get("TargetMaps"):  # the API reference's rule for TargetMaps
             raise InvalidTargetMaps(TARGETS_AND_MAPS)
         if document.document_type == "Automation" and targets and not definition.get("AutomationTargetParameterName"):
-            raise InvalidTarget(AUTOMATION_TARGET_NEEDED)
+            raise ValidationException(AUTOMATION_TARGET_NEEDED)
         given = dict(definition.get("Parameters") or {})
         target_parameter = definition.get("AutomationTargetParameterName")
         if target_parameter and definition.get("Targets"):
