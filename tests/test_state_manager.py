@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import EmulatorProcess, make_client
+from test_automation import runbook
 from test_parameter_store import error_of
 from test_run_command import register_container
 
@@ -126,6 +127,8 @@ def test_checks(ssm):
     assert error_of(create, ssm, Targets=[{"Key": "resource-groups:Name", "Values": ["web"]}])[0] == "InvalidTarget"
     assert error_of(create, ssm, Targets=[{"Key": "colour", "Values": ["red"]}])[0] == "InvalidTarget"
     assert error_of(create, ssm, Targets=[])[0] == "InvalidTarget"
+    # "Both Targets and TargetMaps can't be specified together" (CreateAssociation API reference, TargetMaps)
+    assert error_of(create, ssm, TargetMaps=[{"commands": ["true"]}])[0] == "InvalidTargetMaps"
     for accepted in ({"Key": "tag-key", "Values": ["team"]}, {"Key": "InstanceIds", "Values": ["*"]}):
         assert create(ssm, Targets=[accepted], ScheduleExpression="rate(1 day)",
                       ApplyOnlyAtCronInterval=True)["Targets"] == [accepted]
@@ -135,6 +138,19 @@ def test_checks(ssm):
     assert error_of(ssm.start_associations_once, AssociationIds=[str(uuid.uuid4())])[0] == "InvalidAssociation"
 
 
+def test_runbook_targets_need_automation_target_parameter_name(ssm):
+    # AWS answers an Automation association with Targets and no AutomationTargetParameterName so
+    # (hashicorp/terraform#22935, hashicorp/terraform-provider-aws#32471).
+    name = runbook(ssm, [{"name": "wait", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}],
+                   parameters={"InstanceId": {"type": "String", "default": "none"}})
+    assert error_of(ssm.create_association, Name=name, Targets=tag_target("x")) == (
+        "ValidationException", "Must specify both Automation Target Parameter Name and Targets")
+    created = ssm.create_association(Name=name, Targets=tag_target("x"), AutomationTargetParameterName="InstanceId")
+    assert error_of(ssm.update_association, AssociationId=created["AssociationDescription"]["AssociationId"],
+                    Targets=tag_target("y")) == (
+        "ValidationException", "Must specify both Automation Target Parameter Name and Targets")
+
+
 def test_legacy_instance_form(ssm):
     instance_id = "mi-0123456789abcdef0"
     ssm.create_association(Name=SCRIPT, InstanceId=instance_id, Parameters={"commands": ["true"]})
@@ -142,10 +158,13 @@ def test_legacy_instance_form(ssm):
                     Parameters={"commands": ["true"]})[0] == "AssociationAlreadyExists"
     found = ssm.describe_association(Name=SCRIPT, InstanceId=instance_id)["AssociationDescription"]
     assert found["InstanceId"] == instance_id
+    # "Filtering associations using the InstanceID attribute only returns legacy associations created using
+    # the InstanceID attribute" (ListAssociations API reference): one targeting the node by InstanceIds isn't.
+    create(ssm, Targets=[{"Key": "InstanceIds", "Values": [instance_id]}])
     listed = ssm.list_associations(AssociationFilterList=[{"key": "InstanceId", "value": instance_id}])
     assert [a["AssociationId"] for a in listed["Associations"]] == [found["AssociationId"]]
     ssm.delete_association(Name=SCRIPT, InstanceId=instance_id)
-    assert ssm.list_associations()["Associations"] == []
+    assert [a.get("InstanceId") for a in ssm.list_associations()["Associations"]] == [None]
 
 
 def test_create_association_batch(ssm):

@@ -163,7 +163,7 @@ def test_automation_runbook_association(ssm, server: EmulatorProcess, make_conta
     assert automation["Targets"] == [{"Key": "tag:team", "Values": [team]}]
     assert instance_id in json.dumps(automation.get("ResolvedTargets", {}))
     assert error_of(ssm.create_association, Name=name, Targets=[{"Key": "tag:team", "Values": ["x"]}],
-                    Parameters={"Marker": ["x"]})[0] == "InvalidTarget"  # no AutomationTargetParameterName
+                    Parameters={"Marker": ["x"]})[0] == "ValidationException"  # no AutomationTargetParameterName
 
 
 def test_schedule_goes_on_after_a_restart(start_emulator, make_container, tmp_path):

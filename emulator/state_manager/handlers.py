@@ -29,7 +29,9 @@ from api_models.errors import (
     InvalidParameters,
     InvalidSchedule,
     InvalidTarget,
+    InvalidTargetMaps,
     ServiceError,
+    ValidationException,
 )
 from api_models.state_manager import (
     CreateAssociationBatchRequest,
@@ -94,10 +96,13 @@ DEFINITION = (
     "Duration", "TargetMaps", "AlarmConfiguration", "AssociationDispatchAssumeRole",
 )
 TARGETS_NEEDED = "Specify targets for the association: InstanceId or Targets (not both)."
+TARGETS_AND_MAPS = "Targets and TargetMaps can't be specified together."
 NOT_RUNNABLE = "Document {name} is a {type} document: associations run Command documents and Automation runbooks."
 OFFSET_NEEDS_CRON = "ScheduleOffset can be used with cron expressions only."
 APPLY_ONLY_NEEDS_SCHEDULE = "ApplyOnlyAtCronInterval needs a ScheduleExpression."
-AUTOMATION_TARGET_NEEDED = "AutomationTargetParameterName is required to target an Automation runbook's association."
+# AWS's words and code (hashicorp/terraform#22935: "ValidationException: Must specify both Automation Target
+# Parameter Name and Targets").
+AUTOMATION_TARGET_NEEDED = "Must specify both Automation Target Parameter Name and Targets"
 LEGACY_NEEDS_NAME_AND_INSTANCE = "Specify the AssociationId, or the Name and the InstanceId."
 LIMIT = "You can't create more than {n} associations in an account and Region."
 VERSION_LIMIT = "Association {id} has {n} versions, the most an association can have."
@@ -192,8 +197,10 @@ class StateManager:
         if document.document_type not in RUNNABLE_TYPES:
             raise InvalidDocument(NOT_RUNNABLE.format(name=document.name, type=document.document_type))
         has_instance, targets = bool(definition.get("InstanceId")), definition.get("Targets") or []
+        if targets and definition.get("TargetMaps"):  # the API reference's rule for TargetMaps
+            raise InvalidTargetMaps(TARGETS_AND_MAPS)
         if document.document_type == "Automation" and targets and not definition.get("AutomationTargetParameterName"):
-            raise InvalidTarget(AUTOMATION_TARGET_NEEDED)
+            raise ValidationException(AUTOMATION_TARGET_NEEDED)
         given = dict(definition.get("Parameters") or {})
         target_parameter = definition.get("AutomationTargetParameterName")
         if target_parameter and definition.get("Targets"):
@@ -459,12 +466,10 @@ def _association_filter(key: str, value: str) -> Any:
         if TIME_FILTERS[key] == "<":
             return lambda row: row["last_execution"] is not None and row["last_execution"] < moment
         return lambda row: row["last_execution"] is not None and row["last_execution"] > moment
-    if key == "InstanceId":
-        return lambda row: row["instance_id"] == value or any(
-            (t.get("Key") or "").lower() == "instanceids" and value in (t.get("Values") or [])
-            for t in json.loads(row["definition"]).get("Targets") or [])
+    # InstanceId "only returns legacy associations created using the InstanceID attribute" (ListAssociations
+    # API reference), not those whose Targets name the node.
     column = {"Name": "name", "AssociationId": "id", "AssociationStatusName": "overview_status",
-              "AssociationName": "association_name"}.get(key)
+              "AssociationName": "association_name", "InstanceId": "instance_id"}.get(key)
     if column is None:  # ResourceGroupName, CloudConnectorId: nothing offline belongs to one
         return lambda row: False
     return lambda row: row[column] == value
