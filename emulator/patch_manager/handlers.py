@@ -12,6 +12,7 @@ from api_models.errors import (
     IdempotentParameterMismatch,
     InvalidFilter,
     InvalidInstanceId,
+    InvalidNextToken,
     InvalidResourceId,
     ResourceInUseException,
     ResourceLimitExceededException,
@@ -392,7 +393,13 @@ class PatchManager:
             raise ValidationException(f"Property {req.Property} isn't valid for operating system "
                                       f"{req.OperatingSystem}. Valid properties: {' | '.join(known)}.")
         values = [] if req.PatchSet == "APPLICATION" else list(known[req.Property])
-        shown, token = _page("DescribePatchProperties", values, req.NextToken, req.MaxResults or 50, lambda v: v)
+        # The values keep their own order (priorities and severities from the highest down), not the sorted one
+        # _page resumes in: a page starts after the value the token names, wherever it stands.
+        after = paging.decode("DescribePatchProperties", req.NextToken, str)
+        if after is not None and after not in values:
+            raise InvalidNextToken(paging.INVALID_TOKEN_MESSAGE)
+        rest = values[values.index(after) + 1:] if after is not None else values
+        shown, token = paging.page("DescribePatchProperties", rest, req.MaxResults or 50, lambda v: v)
         return DescribePatchPropertiesResult.model_construct(Properties=[{"Name": v} for v in shown],
                                                              NextToken=token)
 
