@@ -381,8 +381,10 @@ class PatchManager:
             raise UnsupportedOperatingSystem(
                 f"The operating system {found.definition['OperatingSystem']} isn't supported by this operation: "
                 "it applies to patch baselines for Windows only.")
-        # The emulator has no Windows Update catalogue to judge: no effective patches.
-        return DescribeEffectivePatchesForPatchBaselineResult.model_construct(EffectivePatches=[])
+        # The emulator has no Windows Update catalogue to judge: no effective patches, and so no token it gave.
+        shown, token = _page("DescribeEffectivePatchesForPatchBaseline", [], req.NextToken, req.MaxResults or 100,
+                             lambda p: p["Patch"]["Id"])
+        return DescribeEffectivePatchesForPatchBaselineResult.model_construct(EffectivePatches=shown, NextToken=token)
 
     @operation("DescribePatchProperties")
     def describe_patch_properties(self, ctx: RequestContext,
