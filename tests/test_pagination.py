@@ -16,6 +16,7 @@ from typing import Any
 import botocore.session
 import pytest
 
+from conftest import make_client
 from test_managed_instances import register, unreachable_ssh
 from wire import raw_call
 
@@ -378,6 +379,14 @@ def _commands(ssm, server) -> Listing:
     return Listing({}, 2, lambda c: c["CommandId"], ids)
 
 
+@populates("ListCommandInvocations")
+def _command_invocations(ssm, server) -> Listing:
+    ids = instances(server, ITEMS)  # nobody answers: each invocation stays Pending, and listed
+    command = ssm.send_command(DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]},
+                               InstanceIds=ids)["Command"]["CommandId"]
+    return Listing({"CommandId": command}, 2, lambda i: i["InstanceId"], ids)
+
+
 # --- Resource data syncs, resource policies, cloud connectors ---------------------------------------------------
 @populates("ListResourceDataSync")
 def _data_syncs(ssm, server) -> Listing:
@@ -421,10 +430,7 @@ NEEDS_A_MACHINE = {
     "DescribeInstancePatchStatesForPatchGroup": "a patch run on an instance (test_patch_manager_runs.py)",
     "DescribeInstancePatches": "a patch run on an instance (test_patch_manager_runs.py)",
     "DescribeMaintenanceWindowExecutionTaskInvocations": "a window run (test_maintenance_windows_runs.py)",
-    "DescribeMaintenanceWindowExecutionTasks": "a window run (test_maintenance_windows_runs.py)",
-    "DescribeMaintenanceWindowExecutions": "a window run (test_maintenance_windows_runs.py)",
     "DescribeSessions": "a session on an instance (test_session_manager.py)",
-    "ListCommandInvocations": "a command run on instances (test_run_command_fleet.py)",
 }
 # Paginators that cannot give three pages however much is created.
 CANNOT_FILL = {
@@ -436,10 +442,10 @@ CANNOT_FILL = {
 
 
 def test_every_paginator_is_accounted_for():
-    covered, machines, unfillable = set(POPULATE), set(NEEDS_A_MACHINE), set(CANNOT_FILL)
+    covered, machines, unfillable = set(POPULATE) | set(WINDOW_RUN_PAGINATORS), set(NEEDS_A_MACHINE), set(CANNOT_FILL)
     assert not covered & machines and not covered & unfillable and not machines & unfillable
     assert covered | machines | unfillable == set(PAGINATORS), sorted(set(PAGINATORS) - covered - machines - unfillable)
-    assert len(covered) >= 36, sorted(machines | unfillable)
+    assert len(covered) >= 39, sorted(machines | unfillable)
 
 
 def snake(operation: str) -> str:
@@ -453,9 +459,8 @@ def walk(ssm, operation: str, page_size: int, **kwargs) -> list[list[dict]]:
     return [page[result_key] for page in pages]
 
 
-@pytest.mark.parametrize("operation", sorted(POPULATE))
-def test_paginator_gives_every_item_once(ssm, emulator, operation):
-    listing = POPULATE[operation](ssm, emulator)
+def check_walk(ssm, operation: str, listing: Listing) -> None:
+    """boto3's paginator at the listing's PageSize gives every item once, as expected, and no empty last page."""
     low, high = bounds(operation)
     assert low <= listing.page_size and (high is None or listing.page_size <= high)
     pages = walk(ssm, operation, listing.page_size, **listing.kwargs)
@@ -466,12 +471,53 @@ def test_paginator_gives_every_item_once(ssm, emulator, operation):
     if listing.expected is not None:
         expected = listing.expected
     else:
-        whole = [listing.key(item) for page in walk(ssm, operation, high or 1000, **listing.kwargs) for item in page]
-        expected = whole
+        expected = [listing.key(item) for page in walk(ssm, operation, high or 1000, **listing.kwargs) for item in page]
     if listing.ordered:
         assert got == expected
     else:
         assert sorted(got, key=str) == sorted(expected, key=str)
+
+
+@pytest.mark.parametrize("operation", sorted(POPULATE))
+def test_paginator_gives_every_item_once(ssm, emulator, operation):
+    check_walk(ssm, operation, POPULATE[operation](ssm, emulator))
+
+
+# Window runs, on the server whose windows' hour lasts a second: one window of 20 tasks (AWS's quota) that targets
+# no instance, run 21 times, then disabled. Its tasks succeed at once, with no invocations.
+WINDOW_RUNS = 21
+WINDOW_RUN_PAGINATORS = ("DescribeMaintenanceWindowExecutions", "DescribeMaintenanceWindowExecutionTasks")
+
+
+@pytest.fixture(scope="module")
+def window_runs(fast_window_emulator) -> tuple[Any, str, list[str]]:
+    fast_window_emulator.admin("POST", "/_emulator/reset")
+    ssm = make_client(fast_window_emulator.url)
+    window_id = ssm.create_maintenance_window(Name="pg-runs", Schedule="rate(1 hour)", Duration=1, Cutoff=0,
+                                              AllowUnassociatedTargets=True)["WindowId"]
+    for n in range(20):
+        ssm.register_task_with_maintenance_window(
+            WindowId=window_id, Targets=[{"Key": "tag:pg", "Values": [str(n)]}], TaskArn="AWS-RunShellScript",
+            TaskType="RUN_COMMAND", MaxConcurrency="1", MaxErrors="1",
+            TaskInvocationParameters={"RunCommand": {"Parameters": {"commands": ["true"]}}})
+
+    def executions() -> list[dict]:
+        return [e for page in walk(ssm, "DescribeMaintenanceWindowExecutions", 100, WindowId=window_id) for e in page]
+
+    wait_for(lambda: len(executions()) >= WINDOW_RUNS, timeout=60)
+    ssm.update_maintenance_window(WindowId=window_id, Enabled=False)
+    wait_for(lambda: all(e["Status"] not in ("PENDING", "IN_PROGRESS") for e in executions()))
+    return ssm, window_id, [e["WindowExecutionId"] for e in executions()]
+
+
+@pytest.mark.parametrize("operation", WINDOW_RUN_PAGINATORS)
+def test_window_run_paginator_gives_every_item_once(window_runs, operation):
+    ssm, window_id, runs = window_runs
+    if operation == "DescribeMaintenanceWindowExecutions":
+        listing = Listing({"WindowId": window_id}, 10, lambda e: e["WindowExecutionId"], runs)
+    else:
+        listing = Listing({"WindowExecutionId": runs[-1]}, 10, lambda t: t["TaskExecutionId"], None, pages=2)
+    check_walk(ssm, operation, listing)
 
 
 # --- A NextToken the listing did not give ------------------------------------------------------------------------
