@@ -12,6 +12,7 @@ from api_models.errors import (
     IdempotentParameterMismatch,
     InvalidFilter,
     InvalidInstanceId,
+    InvalidNextToken,
     InvalidResourceId,
     ResourceInUseException,
     ResourceLimitExceededException,
@@ -380,8 +381,10 @@ class PatchManager:
             raise UnsupportedOperatingSystem(
                 f"The operating system {found.definition['OperatingSystem']} isn't supported by this operation: "
                 "it applies to patch baselines for Windows only.")
-        # The emulator has no Windows Update catalogue to judge: no effective patches.
-        return DescribeEffectivePatchesForPatchBaselineResult.model_construct(EffectivePatches=[])
+        # The emulator has no Windows Update catalogue to judge: no effective patches, and so no token it gave.
+        shown, token = _page("DescribeEffectivePatchesForPatchBaseline", [], req.NextToken, req.MaxResults or 100,
+                             lambda p: p["Patch"]["Id"])
+        return DescribeEffectivePatchesForPatchBaselineResult.model_construct(EffectivePatches=shown, NextToken=token)
 
     @operation("DescribePatchProperties")
     def describe_patch_properties(self, ctx: RequestContext,
@@ -392,7 +395,13 @@ class PatchManager:
             raise ValidationException(f"Property {req.Property} isn't valid for operating system "
                                       f"{req.OperatingSystem}. Valid properties: {' | '.join(known)}.")
         values = [] if req.PatchSet == "APPLICATION" else list(known[req.Property])
-        shown, token = _page("DescribePatchProperties", values, req.NextToken, req.MaxResults or 50, lambda v: v)
+        # The values keep their own order (priorities and severities from the highest down), not the sorted one
+        # _page resumes in: a page starts after the value the token names, wherever it stands.
+        after = paging.decode("DescribePatchProperties", req.NextToken, str)
+        if after is not None and after not in values:
+            raise InvalidNextToken(paging.INVALID_TOKEN_MESSAGE)
+        rest = values[values.index(after) + 1:] if after is not None else values
+        shown, token = paging.page("DescribePatchProperties", rest, req.MaxResults or 50, lambda v: v)
         return DescribePatchPropertiesResult.model_construct(Properties=[{"Name": v} for v in shown],
                                                              NextToken=token)
 
