@@ -418,9 +418,15 @@ def test_start_session_refuses_unknown_targets_and_documents(ssm, target):
     assert error_of(ssm.start_session, Target="mi-0123456789abcdef0")[0] == "TargetNotConnected"
     assert error_of(ssm.start_session, Target=target, DocumentName="No-Such-Document")[0] == "InvalidDocument"
     assert error_of(ssm.start_session, Target=target, DocumentName="AWS-RunShellScript")[0] == "InvalidDocument"
-    assert error_of(ssm.terminate_session, SessionId="root-0123456789abcdef0")[0] == "DoesNotExistException"
     assert error_of(ssm.resume_session, SessionId="root-0123456789abcdef0")[0] == "DoesNotExistException"
     assert ssm.get_connection_status(Target="mi-0123456789abcdef0")["Status"] == "notconnected"
+
+
+def test_terminate_session_of_an_unknown_session_answers_its_id(ssm):
+    # TerminateSession's only modelled error is InternalServerError (botocore's service-2.json and the API
+    # reference): an ID that names no session is terminated already, not DoesNotExistException.
+    assert ssm.terminate_session(SessionId="root-0123456789abcdef0")["SessionId"] == "root-0123456789abcdef0"
+    assert error_of(ssm.resume_session, SessionId="root-0123456789abcdef0")[0] == "DoesNotExistException"
 
 
 def test_start_session_to_an_offline_instance_fails_as_aws(server, ssm, make_container):

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 RESOURCE_TYPE = "OpsMetadata"
 MAX_KEYS = 5  # an object's metadata keys, as many as CreateOpsMetadata's Metadata takes
-MAX_OBJECTS = 200  # OpsMetadata objects per account and Region (ours: AWS publishes no figure we found)
+# per account and Region: "The maximum is 200 OpsMetadata objects." (the model, OpsMetadataLimitExceededException)
+MAX_OBJECTS = 200
 MAX_TAGS = 5  # "You can specify a maximum of five tags for an OpsMetadata object."
 GET_MAX_RESULTS = 10
 LIST_MAX_RESULTS = 50

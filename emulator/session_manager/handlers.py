@@ -202,7 +202,8 @@ class SessionManager:
     @operation("ResumeSession")
     def resume_session(self, ctx: RequestContext, req: ResumeSessionRequest) -> ResumeSessionResponse:
         session_id = req.SessionId or ""
-        self._row(ctx, session_id)
+        if self._find(ctx, session_id) is None:
+            raise DoesNotExistException(SESSION_NOT_FOUND.format(id=session_id))
         with self._lock:
             live = self.live.get(session_id)
         if live is None or live.finished:
@@ -213,19 +214,21 @@ class SessionManager:
 
     @operation("TerminateSession")
     def terminate_session(self, ctx: RequestContext, req: TerminateSessionRequest) -> TerminateSessionResponse:
+        # AWS models no error but InternalServerError here: an ID naming no session of the caller is answered
+        # as terminated (ResumeSession, by contrast, answers DoesNotExistException).
         session_id = req.SessionId or ""
-        self._row(ctx, session_id)
         with self._lock:
             live = self.live.get(session_id)
-        if live is not None:
+        if live is not None and self._find(ctx, session_id) is not None:
             live.terminate()  # idempotent; the history shows it once the shell is gone
         return TerminateSessionResponse(SessionId=session_id)
 
-    def _row(self, ctx: RequestContext, session_id: str) -> Any:
+    def _find(self, ctx: RequestContext, session_id: str) -> Any:
+        """The caller's session of this ID (of their account and Region), or None."""
         with self.db.read() as conn:
             row = storage.get(conn, session_id)
         if row is None or row["account"] != ctx.account_id or row["region"] != ctx.region:
-            raise DoesNotExistException(SESSION_NOT_FOUND.format(id=session_id))
+            return None
         return row
 
     # --- DescribeSessions / GetConnectionStatus -----------------------------------------------------------
