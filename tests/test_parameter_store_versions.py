@@ -1,8 +1,11 @@
 """Versions, history, labels and selectors (`name:version`, `name:label`)."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from conftest import make_client
 from test_parameter_store import error_of
 
 
@@ -121,3 +124,29 @@ def test_hundred_versions_are_kept(ssm):
     )
     ssm.label_parameter_version(Name="/hundred", ParameterVersion=101, Labels=["keep"])
     assert ssm.put_parameter(Name="/hundred", Value="v102", Type="String", Overwrite=True)["Version"] == 102
+
+
+def test_concurrent_overwrites_each_get_their_own_version(ssm, emulator):
+    """Eight clients overwriting one parameter at once: every answer names a distinct version, the versions run
+    without a gap, and the history holds each one with the value its writer sent."""
+    ssm.put_parameter(Name="/race/p", Value="initial", Type="String")
+
+    def overwrite(writer: int) -> list[tuple[int, str]]:
+        client = make_client(emulator.url)
+        answered = []
+        for i in range(12):
+            value = f"{writer}-{i}"
+            answered.append((client.put_parameter(Name="/race/p", Value=value, Overwrite=True)["Version"], value))
+        return answered
+
+    with ThreadPoolExecutor(8) as pool:
+        answered = [pair for writes in pool.map(overwrite, range(8)) for pair in writes]
+    versions = sorted(version for version, _ in answered)
+    assert versions == list(range(2, 2 + 8 * 12))  # 97 versions: under the 100-version history limit
+    history = {
+        entry["Version"]: entry["Value"]
+        for page in ssm.get_paginator("get_parameter_history").paginate(Name="/race/p")
+        for entry in page["Parameters"]
+    }
+    assert history == {1: "initial", **dict(answered)}
+    assert ssm.get_parameter(Name="/race/p")["Parameter"]["Version"] == 97
