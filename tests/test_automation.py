@@ -163,6 +163,23 @@ def test_on_failure_continue_step_and_is_critical(ssm):
     assert steps_by_name(found)["never_run"]["StepStatus"] == "Pending"
 
 
+def test_on_failure_continue_makes_a_step_not_critical_by_default(ssm):
+    # AWS user guide, "Properties shared by all actions": isCritical defaults to false when onFailure is
+    # Continue, else to true.
+    broken = {"action": "aws:sleep", "inputs": {"Duration": "never"}}
+    name = runbook(ssm, [{"name": "soft", **broken, "onFailure": "Continue"}, sleep_step("after")])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    assert steps["soft"]["StepStatus"] == "Failed" and steps["soft"]["IsCritical"] is False
+    assert found["AutomationExecutionStatus"] == "Success"
+
+    strict = runbook(ssm, [{"name": "hard", **broken, "onFailure": "Continue", "isCritical": True},
+                           sleep_step("after")])
+    found = wait_execution(ssm, start(ssm, strict))
+    assert steps_by_name(found)["hard"]["IsCritical"] is True
+    assert found["AutomationExecutionStatus"] == "Failed"
+
+
 def test_timeout_seconds_and_max_attempts(ssm):
     name = runbook(ssm, [
         sleep_step("slow", "PT30S", timeoutSeconds=1, onFailure="Continue", isCritical=False),

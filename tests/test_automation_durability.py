@@ -31,7 +31,7 @@ def test_waiting_executions_survive_a_crash(start_emulator, make_container, tmp_
     ])
     marker = f"sleep 5{int(time.time()) % 10**5}"
     running = runbook(ssm, [
-        {"name": "busy", "action": "aws:runCommand", "onFailure": "Continue", "inputs": {
+        {"name": "busy", "action": "aws:runCommand", "onFailure": "Continue", "isCritical": True, "inputs": {
             "DocumentName": "AWS-RunShellScript", "InstanceIds": [instance_id],
             "Parameters": {"commands": [marker]}}},
         {"name": "after", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}},

@@ -12,7 +12,8 @@ its declared `outputs` are selected from the action's output. After a step that 
 step aws:branch chose, else nowhere if `isEnd`, else `nextStep`, else the next step of mainSteps. After a step
 that failed, timed out or was stopped, `onFailure` decides: Abort (the default) ends the execution Failed (TimedOut
 when the step timed out), Continue goes on as after a success, `step:<name>` goes there. When the flow ends the
-execution is Success, unless a step that `isCritical` (the default) did not succeed: then Failed.
+execution is Success, unless a step that `isCritical` did not succeed: then Failed (isCritical defaults to
+false when onFailure is Continue, else to true).
 StopAutomationExecution with Cancel stops the running step (Cancelled) and runs the step's `onCancel` step, if it
 names one, before the execution ends Cancelled; with Complete the running step is stopped and the execution ends
 as if its flow ended there.
@@ -604,8 +605,7 @@ def _parent_of(row: sqlite3.Row) -> dict[str, Any] | None:
 
 
 def _critical(row: sqlite3.Row) -> bool:
-    definition = json.loads(row["definition"])
-    return "isCritical" not in definition or variables.flag(definition.get("isCritical"))
+    return variables.critical(json.loads(row["definition"]))
 
 
 def _code(response: dict[str, Any]) -> str | None:

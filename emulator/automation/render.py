@@ -29,7 +29,7 @@ from api_models.automation import (
 from api_models._runtime import Member, _unwrap
 from api_models.shared import AlarmConfiguration, Runbook, Target, TargetLocation
 from emulator.automation import status
-from emulator.automation.variables import as_strings
+from emulator.automation.variables import as_strings, critical
 from emulator.automation.variables import flag as _flag
 from emulator.automation.variables import integer as _int
 from emulator.clock import timestamp
@@ -220,7 +220,7 @@ def step(row: sqlite3.Row) -> StepExecution:
         StepExecutionId=row["id"],
         IsEnd=_flag(definition.get("isEnd")),
         NextStep=definition.get("nextStep"),
-        IsCritical="isCritical" not in definition or _flag(definition.get("isCritical")),
+        IsCritical=critical(definition),
         ValidNextSteps=next_steps,
         ParentStepDetails=parent,
     )

@@ -109,6 +109,14 @@ def flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+def critical(step: Mapping[str, Any]) -> bool:
+    """A step's isCritical: as the step says, else false when its onFailure is Continue, else true (AWS's
+    defaults, "Properties shared by all actions")."""
+    if "isCritical" in step:
+        return flag(step["isCritical"])
+    return str(step.get("onFailure", "Abort")) != "Continue"
+
+
 def integer(value: Any) -> int | None:
     """A step property that is a number (timeoutSeconds, maxAttempts); None when absent or not a number."""
     if value is None or isinstance(value, bool):
