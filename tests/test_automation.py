@@ -201,6 +201,17 @@ def test_timeout_seconds_and_max_attempts(ssm):
     assert found["AutomationExecutionStatus"] == "TimedOut"
 
 
+def test_a_step_that_times_out_is_retried_up_to_max_attempts(ssm):
+    # AWS user guide, "Properties shared by all actions": with maxAttempts above 1 a step that reaches its
+    # timeoutSeconds is not considered timed out until all its retries were attempted.
+    name = runbook(ssm, [sleep_step("slow", "PT30S", timeoutSeconds=1, maxAttempts=3, onFailure="Continue"),
+                         sleep_step("last")])
+    found = wait_execution(ssm, start(ssm, name))
+    slow = steps_by_name(found)["slow"]
+    assert slow["StepStatus"] == "TimedOut" and slow["MaxAttempts"] == 3
+    assert (slow["ExecutionEndTime"] - slow["ExecutionStartTime"]).total_seconds() >= 3  # three attempts of 1 s
+
+
 def approval_runbook(ssm, required: int = 1) -> str:
     return runbook(ssm, [
         {"name": "approve", "action": "aws:approve", "inputs": {

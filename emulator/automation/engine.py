@@ -7,16 +7,15 @@ change committed before anyone can see it.
     engine.recover()                 # at start-up: take every unfinished execution up again
 
 Flow, as AWS documents it: a step runs its action (ACTIONS, emulator/automation/actions/) with its inputs' {{ }}
-filled in, up to `maxAttempts` times while it fails, within `timeoutSeconds` (aws:approve: 7 days by default);
-its declared `outputs` are selected from the action's output. After a step that succeeded the flow goes to the
-step aws:branch chose, else nowhere if `isEnd`, else `nextStep`, else the next step of mainSteps. After a step
-that failed, timed out or was stopped, `onFailure` decides: Abort (the default) ends the execution Failed (TimedOut
-when the step timed out), Continue goes on as after a success, `step:<name>` goes there. When the flow ends the
-execution is Success, unless a step that `isCritical` did not succeed: then Failed (isCritical defaults to
-false when onFailure is Continue, else to true).
-StopAutomationExecution with Cancel stops the running step (Cancelled) and runs the step's `onCancel` step, if it
-names one, before the execution ends Cancelled; with Complete the running step is stopped and the execution ends
-as if its flow ended there.
+filled in, up to `maxAttempts` times while it fails or times out, each attempt within `timeoutSeconds`
+(aws:approve: 7 days by default); its declared `outputs` are selected from the action's output. After a step that
+succeeded the flow goes to the step aws:branch chose, else nowhere if `isEnd`, else `nextStep`, else the next step
+of mainSteps. After a step that failed, timed out or was stopped, `onFailure` decides: Abort (the default) ends the
+execution Failed (TimedOut when the step timed out), Continue goes on as after a success, `step:<name>` goes there.
+When the flow ends the execution is Success, unless a step that `isCritical` did not succeed: then Failed
+(isCritical defaults to false when onFailure is Continue, else to true). StopAutomationExecution with Cancel stops
+the running step (Cancelled) and runs the step's `onCancel` step, if it names one, before the execution ends
+Cancelled; with Complete the running step is stopped and the execution ends as if its flow ended there.
 
 Interactive mode: before every step the execution is Waiting until SendAutomationSignal StartStep names the step
 to run (any step of mainSteps); after it the flow proposes the next one (CurrentStepName); when the flow ends the
@@ -370,11 +369,15 @@ class Engine:
         timeout = variables.integer(definition.get("timeoutSeconds"))
         if timeout is None and action == "aws:approve":
             timeout = APPROVE_TIMEOUT_SECONDS
-        deadline = started_at + timeout if timeout is not None else None
         max_attempts = max(1, variables.integer(definition.get("maxAttempts")) or 1)
         outcome: StepOutcome = failed("not run")
         ended = status.FAILED
         for attempt in range(first_attempt, max_attempts + 1):
+            # Each attempt has timeoutSeconds of its own: a step that times out is retried while it has attempts
+            # left (AWS: it "is not considered to have timed out until all retries have been attempted").
+            if attempt > first_attempt:
+                started_at = self.clock.time()
+            deadline = started_at + timeout if timeout is not None else None
             outer = (live.run, live.position)  # a loop's steps run inside the loop's own step
             run = self._attempt(execution, position, name, action, inputs, attempt, deadline, started_at,
                                 resuming=resumed is not None and attempt == first_attempt)
@@ -391,7 +394,7 @@ class Engine:
                 ended = status.TIMED_OUT
                 outcome = StepOutcome(status.TIMED_OUT, outcome.outputs,
                                       TIMED_OUT.format(name=name, seconds=timeout), response=outcome.response)
-                break
+                continue
             ended = outcome.status if outcome.status in status.TERMINAL else status.FAILED
             if ended == status.SUCCESS:
                 break
