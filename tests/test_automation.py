@@ -172,6 +172,10 @@ def test_on_failure_continue_makes_a_step_not_critical_by_default(ssm):
     steps = steps_by_name(found)
     assert steps["soft"]["StepStatus"] == "Failed" and steps["soft"]["IsCritical"] is False
     assert found["AutomationExecutionStatus"] == "Success"
+    # FailureDetails: a stage and a type among those the API reference lists (FailureDetails)
+    details = steps["soft"]["FailureDetails"]
+    assert details["FailureStage"] in ("InputValidation", "PreVerification", "Invocation", "PostVerification")
+    assert details["FailureType"] in ("Action", "Permission", "Throttling", "Verification", "Internal")
 
     strict = runbook(ssm, [{"name": "hard", **broken, "onFailure": "Continue", "isCritical": True},
                            sleep_step("after")])

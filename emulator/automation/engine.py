@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.automation import selectors, status, storage, variables
 from emulator.automation.actions import ACTIONS
 from emulator.automation.actions.base import (
-    INVOCATION,
+    ACTION_FAILURE,
     AutomationServices,
     NestedSteps,
     StepOutcome,
@@ -298,20 +298,20 @@ class Engine:
                     for r in inner:
                         if r["action"] not in status.RESUMABLE_ACTIONS:
                             storage.update_step(conn, execution.seq, r["position"], status=status.FAILED,
-                                                ended_at=now, failure_type=INVOCATION,
+                                                ended_at=now, failure_type=ACTION_FAILURE,
                                                 failure_message=INTERRUPTED.format(name=r["name"],
                                                                                    action=r["action"]))
                     return None
             for r in rows:
                 storage.update_step(conn, execution.seq, r["position"], status=status.FAILED, ended_at=now,
                                     failure_message=INTERRUPTED.format(name=r["name"], action=r["action"]),
-                                    failure_type=INVOCATION)
+                                    failure_type=ACTION_FAILURE)
         if top is None:
             return None
         message = INTERRUPTED.format(name=top["name"], action=top["action"])
         log.warning("automation execution %s: %s", execution.id, message)
         definition = json.loads(top["definition"])
-        return StepResult(status.FAILED, failed(message, INVOCATION), message), definition, None
+        return StepResult(status.FAILED, failed(message, ACTION_FAILURE), message), definition, None
 
     def _next(self, execution: Execution, definition: dict[str, Any], result: StepResult) -> Any:
         """The step the flow goes to after `definition` (None: the flow ends; _ABORT: the execution fails)."""
@@ -358,13 +358,13 @@ class Engine:
             inputs = raw_inputs if action == "aws:loop" else variables.resolve(raw_inputs, self._scope(execution))
         except variables.Unresolved as e:
             message = UNRESOLVED.format(name=name, variable=e.name)
-            return self._end_step(execution, position, definition, status.FAILED, failed(message, INVOCATION),
+            return self._end_step(execution, position, definition, status.FAILED, failed(message, ACTION_FAILURE),
                                   raw_inputs, message)
         with self.db.write() as conn:
             storage.update_step(conn, seq, position, inputs=json.dumps(inputs, default=str))
         if handler is None:
             message = NO_SUCH_ACTION.format(action=action)
-            return self._end_step(execution, position, definition, status.FAILED, failed(message, INVOCATION),
+            return self._end_step(execution, position, definition, status.FAILED, failed(message, ACTION_FAILURE),
                                   inputs, message)
         timeout = variables.integer(definition.get("timeoutSeconds"))
         if timeout is None and action == "aws:approve":
@@ -432,7 +432,7 @@ class Engine:
             return handler(run)
         except Exception as e:
             log.exception("action %s of step %s failed", run.action, run.step_name)
-            return failed(f"{run.action} failed in ssm-emulator: {e}", INVOCATION)
+            return failed(f"{run.action} failed in ssm-emulator: {e}", ACTION_FAILURE)
         finally:
             if timer is not None:
                 timer.cancel()

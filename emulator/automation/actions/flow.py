@@ -20,9 +20,9 @@ from typing import Any
 from api_models._runtime import ServiceError
 from api_models.automation import StartAutomationExecutionRequest
 from emulator.automation.actions.base import (
+    ACTION_FAILURE,
     CANCELLED,
     FAILED,
-    INVOCATION,
     SUCCESS,
     StepOutcome,
     StepRun,
@@ -59,16 +59,16 @@ def sleep(run: StepRun) -> StepOutcome:
         seconds = duration_seconds(str(run.inputs["Duration"]))
         if seconds is None:
             return failed(f"Duration {run.inputs['Duration']} isn't an ISO 8601 duration (for example PT10M).",
-                          INVOCATION)
+                          ACTION_FAILURE)
         until = start + seconds
     elif "Timestamp" in run.inputs:
         try:
             moment = datetime.fromisoformat(str(run.inputs["Timestamp"]).replace("Z", "+00:00"))
         except ValueError:
-            return failed(f"Timestamp {run.inputs['Timestamp']} isn't an ISO 8601 time.", INVOCATION)
+            return failed(f"Timestamp {run.inputs['Timestamp']} isn't an ISO 8601 time.", ACTION_FAILURE)
         until = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
     else:
-        return failed("aws:sleep needs a Duration or a Timestamp.", INVOCATION)
+        return failed("aws:sleep needs a Duration or a Timestamp.", ACTION_FAILURE)
     remaining = until - time.time()
     if remaining > 0 and run.wait(remaining):
         return StepOutcome(CANCELLED)
@@ -101,7 +101,7 @@ def approve(run: StepRun) -> StepOutcome:
     try:
         required = max(1, int(run.inputs.get("MinRequiredApprovals", 1)))
     except (TypeError, ValueError):
-        return failed("MinRequiredApprovals must be a number.", INVOCATION)
+        return failed("MinRequiredApprovals must be a number.", ACTION_FAILURE)
 
     def decided(signals: list[dict[str, Any]]) -> str | None:
         if any(s["SignalType"] == "Reject" for s in signals):
@@ -188,13 +188,13 @@ def _conditions(value: Any) -> list[dict[str, Any]]:
 def branch(run: StepRun) -> StepOutcome:
     choices = run.inputs.get("Choices")
     if not isinstance(choices, list) or not choices:
-        return failed("aws:branch needs Choices.", INVOCATION)
+        return failed("aws:branch needs Choices.", ACTION_FAILURE)
     try:
         for choice in choices:
             if isinstance(choice, dict) and holds(choice):
                 return StepOutcome(next_step=str(choice.get("NextStep")))
     except BadChoice as e:
-        return failed(f"Step {run.step_name}: {e}.", INVOCATION)
+        return failed(f"Step {run.step_name}: {e}.", ACTION_FAILURE)
     default = run.inputs.get("Default")
     return StepOutcome(next_step=str(default) if default else None)
 
@@ -206,15 +206,15 @@ def loop(run: StepRun) -> StepOutcome:
     it reads what the steps produced), at most MaxIterations times. Its inputs arrive unresolved."""
     nested = run.nested
     if nested is None:
-        return failed("aws:loop needs the runbook engine.", INVOCATION)
+        return failed("aws:loop needs the runbook engine.", ACTION_FAILURE)
     steps = run.inputs.get("Steps")
     if not isinstance(steps, list) or not steps:
-        return failed("aws:loop needs Steps.", INVOCATION)
+        return failed("aws:loop needs Steps.", ACTION_FAILURE)
     try:
         maximum = int(nested.resolve(run.inputs.get("MaxIterations", DEFAULT_MAX_ITERATIONS)))
         iterators = nested.resolve(run.inputs["Iterators"]) if "Iterators" in run.inputs else None
     except Exception as e:  # an unresolvable placeholder, a MaxIterations that is no number
-        return failed(f"Step {run.step_name}: its inputs can't be resolved ({e}).", INVOCATION)
+        return failed(f"Step {run.step_name}: its inputs can't be resolved ({e}).", ACTION_FAILURE)
     if iterators is not None and not isinstance(iterators, list):
         iterators = [iterators]
     # After an emulator restart the loop goes on in the iteration it was in (the engine resumes its steps).
@@ -234,7 +234,7 @@ def loop(run: StepRun) -> StepOutcome:
                 if not holds(nested.resolve(run.inputs["LoopCondition"])):
                     break
             except Exception as e:
-                return failed(f"Step {run.step_name}: LoopCondition can't be evaluated ({e}).", INVOCATION)
+                return failed(f"Step {run.step_name}: LoopCondition can't be evaluated ({e}).", ACTION_FAILURE)
     outputs: dict[str, Any] = {"CurrentIteration": iteration}
     if value is not None:
         outputs["CurrentIteratorValue"] = value
@@ -258,7 +258,7 @@ def execute_automation(run: StepRun) -> StepOutcome:
         try:
             runtime = json.loads(runtime)
         except ValueError:
-            return failed("RuntimeParameters must be a map of parameter names to values.", INVOCATION)
+            return failed("RuntimeParameters must be a map of parameter names to values.", ACTION_FAILURE)
     request["Parameters"] = {k: [text(i) for i in v] if isinstance(v, list) else [text(v)]
                              for k, v in runtime.items()} or None
     # One child per attempt: after an emulator restart the same token answers the child started before, which
@@ -272,9 +272,9 @@ def execute_automation(run: StepRun) -> StepOutcome:
             parent_id=run.execution_id)
     except ServiceError as e:
         return failed(f"Step {run.step_name} couldn't start {request.get('DocumentName')}: {e.code}: {e.message}",
-                      INVOCATION)
+                      ACTION_FAILURE)
     except ValueError as e:
-        return failed(f"Step {run.step_name}: invalid inputs ({e}).", INVOCATION)
+        return failed(f"Step {run.step_name}: invalid inputs ({e}).", ACTION_FAILURE)
     child = automation.wait(child_id, run.cancelled) or {}
     if child.get("status") not in TERMINAL:
         try:
