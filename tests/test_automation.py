@@ -135,6 +135,17 @@ def test_yaml_runbook_with_system_variables_and_ssm_parameter(ssm):
     assert found["Parameters"]["Greeting"] == ["hello"]
 
 
+def test_date_time_is_the_time_of_each_substitution(ssm):
+    # AWS user guide, "Automation system variables": a system variable is substituted when the step runs, so a
+    # time injected at step 1 differs from one injected at a later step.
+    noted = {"action": "aws:sleep", "inputs": {"Duration": "PT1.2S", "Note": "{{ global:DATE_TIME }}"}}
+    name = runbook(ssm, [{"name": "first", **noted}, {"name": "second", **noted}])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    first, second = (json.loads(steps[n]["Inputs"]["Note"]) for n in ("first", "second"))
+    assert first < second, (first, second)
+
+
 def test_on_failure_continue_step_and_is_critical(ssm):
     broken = {"action": "aws:sleep", "inputs": {"Duration": "never"}}
     name = runbook(ssm, [

@@ -468,7 +468,8 @@ class Engine:
     def _scope(self, execution: Execution) -> variables.Scope:
         lookup = self.ssm_lookup
         ssm = (lambda name: lookup(execution.account, execution.region, name)) if lookup is not None else None
-        return variables.Scope(execution.parameters, execution.outputs, execution.system, ssm)
+        system = {**execution.system, **variables.dates(self.clock.now())}
+        return variables.Scope(execution.parameters, execution.outputs, system, ssm)
 
     # --- endings ---------------------------------------------------------------------------------------------
     def _end_flow(self, execution: Execution, completed: bool = False) -> None:

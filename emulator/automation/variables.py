@@ -35,16 +35,22 @@ class Unresolved(Exception):
 
 def system_variables(execution_id: str, document_name: str, account: str, region: str,
                      now: datetime) -> dict[str, str]:
-    """AWS's system and automation variables; DATE and DATE_TIME are the execution's start (UTC)."""
+    """AWS's system and automation variables, DATE and DATE_TIME those of `now` (UTC)."""
     return {
         "global:ACCOUNT_ID": account,
         "global:REGION": region,
         "global:AWS_PARTITION": partition(region),
-        "global:DATE": now.strftime("%Y-%m-%d"),
-        "global:DATE_TIME": now.strftime("%Y-%m-%d_%H.%M.%S"),
+        **dates(now),
         "automation:EXECUTION_ID": execution_id,
         "automation:DOCUMENT_NAME": document_name,
     }
+
+
+def dates(now: datetime) -> dict[str, str]:
+    """global:DATE and global:DATE_TIME at `now`. AWS substitutes them when a step runs ("Automation system
+    variables": a time injected at step 1 differs from one injected at step 3), so the engine takes them anew
+    for every substitution."""
+    return {"global:DATE": now.strftime("%Y-%m-%d"), "global:DATE_TIME": now.strftime("%Y-%m-%d_%H.%M.%S")}
 
 
 def partition(region: str) -> str:
