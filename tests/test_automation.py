@@ -267,6 +267,17 @@ def test_approve_and_reject(ssm):
     assert error["Code"] == "InvalidAutomationSignalException"
 
 
+def test_an_approval_that_times_out_is_still_waiting(ssm):
+    # AWS user guide, aws:approve: ApprovalStatus is Approved, Rejected or Waiting (waiting for approvers); a
+    # step that reaches its timeout before the approvals it needs is Timed Out, and so is the execution.
+    name = runbook(ssm, [{"name": "approve", "action": "aws:approve", "timeoutSeconds": 1,
+                          "inputs": {"Approvers": ["arn:aws:iam::123456789012:root"]}}])
+    found = wait_execution(ssm, start(ssm, name))
+    step = steps_by_name(found)["approve"]
+    assert (found["AutomationExecutionStatus"], step["StepStatus"]) == ("TimedOut", "TimedOut")
+    assert step["Outputs"]["ApprovalStatus"] == ["Waiting"]
+
+
 def test_pause_resume_and_signal_errors(ssm):
     name = runbook(ssm, [{"name": "hold", "action": "aws:pause", "inputs": {}}, sleep_step("after")])
     execution_id = start(ssm, name)

@@ -115,7 +115,8 @@ def approve(run: StepRun) -> StepOutcome:
          **({"Comment": s["Comment"]} if s.get("Comment") else {})}
         for s in run.signals
     ]
-    outputs = {"ApprovalStatus": verdict or "Pending", "ApproverDecisions": decisions}
+    # ApprovalStatus is Approved, Rejected or Waiting (for approvers: the step was stopped or timed out first)
+    outputs = {"ApprovalStatus": verdict or "Waiting", "ApproverDecisions": decisions}
     if verdict is None:
         return StepOutcome(CANCELLED, outputs)
     if verdict == "Rejected":
