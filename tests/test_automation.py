@@ -381,6 +381,24 @@ def test_execute_automation_child(ssm):
     assert "Missing required parameter: Word" in found["FailureMessage"]
 
 
+def test_execute_automation_output_is_the_childs_output_values(ssm):
+    # AWS user guide, aws:executeAutomation: Output (StringList) is the output the secondary execution
+    # generated, referenced as {{ step.Output }} (its example puts it in a list of instance IDs).
+    child = runbook(ssm, [{"name": "make", "action": "aws:executeAwsApi", "inputs": {
+        "Service": "ssm", "Api": "GetParameter", "Name": "/child/id"},
+        "outputs": [{"Name": "Id", "Selector": "$.Parameter.Value", "Type": "String"}]}], outputs=["make.Id"])
+    ssm.put_parameter(Name="/child/id", Value="i-0123456789abcdef0", Type="String", Overwrite=True)
+    parent = runbook(ssm, [
+        {"name": "run_child", "action": "aws:executeAutomation", "inputs": {"DocumentName": child}},
+        {"name": "use", "action": "aws:sleep", "inputs": {"Duration": "PT0S", "Ids": ["{{ run_child.Output }}"]}},
+    ], outputs=["run_child.Output"])
+    found = wait_execution(ssm, start(ssm, parent))
+    assert found["AutomationExecutionStatus"] == "Success", found
+    assert steps_by_name(found)["run_child"]["Outputs"]["Output"] == ["i-0123456789abcdef0"]
+    assert json.loads(steps_by_name(found)["use"]["Inputs"]["Ids"]) == ["i-0123456789abcdef0"]
+    assert found["Outputs"]["run_child.Output"] == ["i-0123456789abcdef0"]
+
+
 def test_client_token_idempotency(ssm):
     name = runbook(ssm, [sleep_step("one")])
     token = str(uuid.uuid4())

@@ -251,7 +251,8 @@ EXECUTE_INPUTS = ("DocumentName", "DocumentVersion", "TargetParameterName", "Tar
 @action("aws:executeAutomation")
 def execute_automation(run: StepRun) -> StepOutcome:
     """Starts the child execution (its ParentAutomationExecutionId is this execution) and waits for its end;
-    outputs ExecutionId, Status and Output (the child's outputs). A child that does not succeed fails the step."""
+    outputs ExecutionId, Status and Output (the values of the child's outputs). A child that does not succeed
+    fails the step."""
     automation = run.services.automation
     request = {key: run.inputs[key] for key in EXECUTE_INPUTS if key in run.inputs}
     runtime = run.inputs.get("RuntimeParameters") or {}
@@ -283,8 +284,10 @@ def execute_automation(run: StepRun) -> StepOutcome:
         except ServiceError:
             pass
         return StepOutcome(CANCELLED, {"ExecutionId": child_id, "Status": "Cancelled"})
+    # Output is a StringList (AWS): the values of the child's outputs, which a runbook uses as such, e.g. as the
+    # instance IDs of a later step
     outputs = {"ExecutionId": child_id, "Status": child["status"],
-               "Output": {k: v for k, v in (child.get("shown_outputs") or {}).items()}}
+               "Output": [value for values in (child.get("shown_outputs") or {}).values() for value in values]}
     if child["status"] != SUCCESS:
         return StepOutcome(FAILED, outputs, f"The child execution {child_id} ended {child['status']}"
                            + (f": {child['failure_message']}" if child.get("failure_message") else "."))
