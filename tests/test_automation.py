@@ -310,6 +310,24 @@ def test_stop_cancel_runs_on_cancel_step_and_stop_errors(ssm):
     assert error["Code"] == "AutomationExecutionNotFoundException"
 
 
+def test_an_execution_is_cancelling_while_its_on_cancel_step_runs(ssm):
+    # AWS user guide, "Understanding automation statuses": Cancelling is an automation "in the process of
+    # stopping after being canceled by a requester"; it is Cancelled once stopped.
+    name = runbook(ssm, [sleep_step("long", "PT60S", onCancel="step:cleanup"), sleep_step("cleanup", "PT2S")])
+    execution_id = start(ssm, name)
+    wait_for(lambda: steps_by_name(execution(ssm, execution_id))["long"]["StepStatus"] == "InProgress", 10, "long")
+    ssm.stop_automation_execution(AutomationExecutionId=execution_id, Type="Cancel")
+
+    def cleanup_started() -> dict | None:
+        found = execution(ssm, execution_id)
+        return found if steps_by_name(found)["cleanup"]["StepStatus"] != "Pending" else None
+
+    found = wait_for(cleanup_started, 10, "the onCancel step to start")
+    assert steps_by_name(found)["cleanup"]["StepStatus"] == "InProgress"
+    assert found["AutomationExecutionStatus"] == "Cancelling"
+    assert wait_execution(ssm, execution_id, timeout=10)["AutomationExecutionStatus"] == "Cancelled"
+
+
 def test_interactive_mode(ssm):
     name = runbook(ssm, [sleep_step("first"), sleep_step("second"), sleep_step("third")])
     execution_id = start(ssm, name, Mode="Interactive")

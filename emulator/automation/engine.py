@@ -350,8 +350,12 @@ class Engine:
                     conn, seq, str(uuid.uuid4()), definition, parent)
                 started_at, first_attempt = now, 1
                 storage.update_step(conn, seq, position, status=step_status, started_at=now, attempt=1)
-            storage.update_execution(conn, seq, current_step=name, current_action=action,
-                                     status=status.WAITING if waiting else status.IN_PROGRESS)
+            row = storage.by_seq(conn, seq)
+            if row is not None and row["cancel_requested"]:
+                running = status.CANCELLING  # an onCancel step: the execution is stopping (AWS: Cancelling)
+            else:
+                running = status.WAITING if waiting else status.IN_PROGRESS
+            storage.update_execution(conn, seq, current_step=name, current_action=action, status=running)
         handler = ACTIONS.get(action)
         raw_inputs = definition.get("inputs") or {}
         try:
