@@ -347,6 +347,12 @@ def test_interactive_mode(ssm):
     assert steps["second"]["StepStatus"] == "Success" and steps["first"]["StepStatus"] == "Pending"
     ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="StartStep",
                                Payload={"StepName": ["third"]})
+    # AWS user guide, "Running an automation manually": the execution waits between steps, and once its steps
+    # have finished StopAutomationExecution Type Complete completes it.
+    found = wait_for(lambda: (lambda f: f if steps_by_name(f)["third"]["StepStatus"] == "Success" else None)(
+        execution(ssm, execution_id)), 10, "third to run")
+    assert found["AutomationExecutionStatus"] == "Waiting" and "CurrentStepName" not in found
+    ssm.stop_automation_execution(AutomationExecutionId=execution_id, Type="Complete")
     found = wait_execution(ssm, execution_id)
     assert found["AutomationExecutionStatus"] == "Success"
     assert steps_by_name(found)["third"]["StepStatus"] == "Success"

@@ -19,7 +19,8 @@ Cancelled; with Complete the running step is stopped and the execution ends as i
 
 Interactive mode: before every step the execution is Waiting until SendAutomationSignal StartStep names the step
 to run (any step of mainSteps); after it the flow proposes the next one (CurrentStepName); when the flow ends the
-execution ends. An execution waiting for StartStep holds no thread.
+execution goes on Waiting (no CurrentStepName) until StopAutomationExecution Complete completes it, as AWS's
+"Running an automation manually" does. An execution waiting for StartStep holds no thread.
 
 Restarts (recover): every unfinished execution is taken up again. A step that was waiting — aws:approve,
 aws:pause, aws:sleep — goes on waiting where it was: its start time, the signals it received (approvals so
@@ -277,7 +278,8 @@ class Engine:
             with self.db.write() as conn:
                 fields: dict[str, Any] = {"next_step": following, "current_step": None, "current_action": None,
                                           "status": status.IN_PROGRESS}
-                if execution.mode == "Interactive" and following is not None:
+                if execution.mode == "Interactive":
+                    # Between steps, and after the last (until StopAutomationExecution Complete), it waits (AWS)
                     fields.update(awaiting_start=1, status=status.WAITING, current_step=following)
                 storage.update_execution(conn, seq, **fields)
 
