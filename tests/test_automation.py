@@ -358,6 +358,19 @@ def test_interactive_mode(ssm):
     assert steps_by_name(found)["third"]["StepStatus"] == "Success"
 
 
+def test_valid_next_steps_name_the_step_that_follows(ssm):
+    # AWS user guide, "Running an automation manually": a step without nextStep shows the step after it in
+    # ValidNextSteps; the last step shows none.
+    name = runbook(ssm, [sleep_step("first"), sleep_step("second", nextStep="fourth"), sleep_step("third"),
+                         sleep_step("fourth", isEnd=True), sleep_step("fifth")])
+    execution_id = start(ssm, name)
+    wait_execution(ssm, execution_id)
+    steps = {s["StepName"]: s for s in
+             ssm.describe_automation_step_executions(AutomationExecutionId=execution_id)["StepExecutions"]}
+    assert [steps[n].get("ValidNextSteps") for n in ("first", "second", "third", "fourth", "fifth")] == [
+        ["second"], ["fourth"], ["fourth"], None, None]
+
+
 def test_loop_over_iterators_and_condition(ssm):
     name = runbook(ssm, [
         {"name": "each", "action": "aws:loop", "inputs": {
