@@ -216,6 +216,17 @@ def test_timeout_seconds_and_max_attempts(ssm):
     assert found["AutomationExecutionStatus"] == "TimedOut"
 
 
+def test_a_critical_step_that_timed_out_makes_the_execution_timed_out(ssm):
+    # AWS user guide, "Handling timeouts in runbooks": with onFailure step:<name> the flow goes on after a step
+    # times out, and the execution is Timed Out unless the step's isCritical is false.
+    name = runbook(ssm, [sleep_step("slow", "PT30S", timeoutSeconds=1, onFailure="step:after"), sleep_step("skipped"),
+                         sleep_step("after")])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    assert [steps[n]["StepStatus"] for n in ("slow", "skipped", "after")] == ["TimedOut", "Pending", "Success"]
+    assert found["AutomationExecutionStatus"] == "TimedOut"
+
+
 def test_a_step_that_times_out_is_retried_up_to_max_attempts(ssm):
     # AWS user guide, "Properties shared by all actions": with maxAttempts above 1 a step that reaches its
     # timeoutSeconds is not considered timed out until all its retries were attempted.

@@ -12,10 +12,11 @@ filled in, up to `maxAttempts` times while it fails or times out, each attempt w
 succeeded the flow goes to the step aws:branch chose, else nowhere if `isEnd`, else `nextStep`, else the next step
 of mainSteps. After a step that failed, timed out or was stopped, `onFailure` decides: Abort (the default) ends the
 execution Failed (TimedOut when the step timed out), Continue goes on as after a success, `step:<name>` goes there.
-When the flow ends the execution is Success, unless a step that `isCritical` did not succeed: then Failed
-(isCritical defaults to false when onFailure is Continue, else to true). StopAutomationExecution with Cancel stops
-the running step (Cancelled) and runs the step's `onCancel` step, if it names one, before the execution ends
-Cancelled; with Complete the running step is stopped and the execution ends as if its flow ended there.
+When the flow ends the execution is Success, unless a step that `isCritical` did not succeed: then Failed (TimedOut
+if the last one timed out; isCritical defaults to false when onFailure is Continue, else to true).
+StopAutomationExecution with Cancel stops the running step (Cancelled) and runs the step's `onCancel` step, if it
+names one, before the execution ends Cancelled; with Complete the running step is stopped and the execution ends as
+if its flow ended there.
 
 Interactive mode: before every step the execution is Waiting until SendAutomationSignal StartStep names the step
 to run (any step of mainSteps); after it the flow proposes the next one (CurrentStepName); when the flow ends the
@@ -479,15 +480,17 @@ class Engine:
 
     # --- endings ---------------------------------------------------------------------------------------------
     def _end_flow(self, execution: Execution, completed: bool = False) -> None:
-        """The flow ended: Success, unless a critical step did not succeed (`completed`: StopAutomationExecution
-        Complete ended it, and the step it stopped does not count)."""
+        """The flow ended: Success, unless a critical step did not succeed: then Failed, or TimedOut when the last
+        such step timed out (AWS, "Handling timeouts in runbooks"). `completed`: StopAutomationExecution Complete
+        ended it, and the step it stopped does not count."""
         with self.db.read() as conn:
             rows = storage.steps(conn, execution.seq)
         failures = [r for r in rows if r["status"] in status.UNSUCCESSFUL and _critical(r)
                     and not (completed and r["status"] == status.CANCELLED)]
         if failures:
-            self._finish(execution.seq, status.FAILED, failures[-1]["failure_message"] or
-                         ABORTED.format(name=failures[-1]["name"]))
+            last = failures[-1]
+            ended = status.TIMED_OUT if last["status"] == status.TIMED_OUT else status.FAILED
+            self._finish(execution.seq, ended, last["failure_message"] or ABORTED.format(name=last["name"]))
         else:
             self._finish(execution.seq, status.SUCCESS, None)
 
