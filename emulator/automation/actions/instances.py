@@ -2,8 +2,9 @@
 
 Containers play EC2 instances, so the instance IDs these actions take are managed instance IDs (mi-...), and an
 image is a Docker image named by an AMI-style ID (see emulator/managed_instances/machines.py). Inputs and outputs
-are AWS's (Automation actions reference): changeInstanceState, deleteImage and createTags output nothing,
-createImage outputs ImageId and ImageState.
+are AWS's (Automation actions reference): deleteImage and createTags output nothing, createImage outputs ImageId
+and ImageState; changeInstanceState, documented as outputting nothing, outputs InstanceStates (each instance's
+state, in the order of InstanceIds) as AWS's own get-automation-execution examples show.
 """
 from __future__ import annotations
 
@@ -71,8 +72,8 @@ def change_instance_state(run: StepRun) -> StepOutcome:
     deadline = run.deadline if run.deadline is not None else time.time() + CHANGE_STATE_TIMEOUT
     while True:
         pending = [i for i in ids if not machines.reached(ctx, i, desired)]
-        if not pending:
-            return StepOutcome()
+        if not pending:  # AWS's step shows each instance's state (its get-automation-execution examples)
+            return StepOutcome(outputs={"InstanceStates": [desired for _ in ids]})
         waiting = f"{', '.join(pending)} did not reach the state {desired}"
         if time.time() >= deadline:
             return StepOutcome(TIMED_OUT, failure_message=f"{waiting} in time.", failure_type=ACTION_FAILURE)
