@@ -181,7 +181,7 @@ def test_on_failure_continue_makes_a_step_not_critical_by_default(ssm):
     name = runbook(ssm, [{"name": "soft", **broken, "onFailure": "Continue"}, sleep_step("after")])
     found = wait_execution(ssm, start(ssm, name))
     steps = steps_by_name(found)
-    assert steps["soft"]["StepStatus"] == "Failed" and steps["soft"]["IsCritical"] is False
+    assert steps["soft"]["StepStatus"] == "Failed"
     assert found["AutomationExecutionStatus"] == "Success"
     # FailureDetails: a stage and a type among those the API reference lists (FailureDetails)
     details = steps["soft"]["FailureDetails"]
@@ -380,6 +380,22 @@ def test_valid_next_steps_name_the_step_that_follows(ssm):
              ssm.describe_automation_step_executions(AutomationExecutionId=execution_id)["StepExecutions"]}
     assert [steps[n].get("ValidNextSteps") for n in ("first", "second", "third", "fourth", "fifth")] == [
         ["second"], ["fourth"], ["fourth"], None, None]
+
+
+def test_steps_show_the_properties_their_runbook_declares(ssm):
+    # AWS's examples (AWS CLI reference: get-automation-execution, describe-automation-step-executions; user guide:
+    # "Running an automation manually") show a step that declares none of them without OnFailure, MaxAttempts,
+    # IsEnd, IsCritical or TimeoutSeconds, and with OverriddenParameters {} once it ran.
+    name = runbook(ssm, [sleep_step("plain"), sleep_step("declared", onFailure="Continue", maxAttempts=2,
+                                                          isEnd=True, isCritical=True, timeoutSeconds=30)])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    plain = steps["plain"]
+    assert not {"OnFailure", "MaxAttempts", "IsEnd", "IsCritical", "TimeoutSeconds"} & set(plain), plain
+    assert plain["OverriddenParameters"] == {}
+    declared = steps["declared"]
+    assert (declared["OnFailure"], declared["MaxAttempts"], declared["IsEnd"], declared["IsCritical"],
+            declared["TimeoutSeconds"]) == ("Continue", 2, True, True, 30)
 
 
 def test_loop_over_iterators_and_condition(ssm):

@@ -29,7 +29,7 @@ from api_models.automation import (
 from api_models._runtime import Member, _unwrap
 from api_models.shared import AlarmConfiguration, Runbook, Target, TargetLocation
 from emulator.automation import status
-from emulator.automation.variables import as_strings, critical
+from emulator.automation.variables import as_strings
 from emulator.automation.variables import flag as _flag
 from emulator.automation.variables import integer as _int
 from emulator.clock import timestamp
@@ -222,12 +222,14 @@ def step(row: sqlite3.Row, following: dict[str, str]) -> StepExecution:
         parent = ParentStepDetails.model_construct(**json.loads(row["parent_step"]))
     # a loop's steps follow each other inside the loop, not mainSteps: only a nextStep they declare shows
     next_steps = _valid_next_steps(definition, {} if row["parent_step"] else following)
+    # The common properties show as the runbook declares them, absent when it does not (AWS's examples), and
+    # OverriddenParameters ({}: nothing overrides a step's parameters here) once the step ran.
     return StepExecution.model_construct(
         StepName=row["name"],
         Action=row["action"],
         TimeoutSeconds=_int(definition.get("timeoutSeconds")),
-        OnFailure=str(definition.get("onFailure", "Abort")),
-        MaxAttempts=_int(definition.get("maxAttempts")) or 1,
+        OnFailure=str(definition["onFailure"]) if "onFailure" in definition else None,
+        MaxAttempts=_int(definition.get("maxAttempts")),
         ExecutionStartTime=_ts(row["started_at"]),
         ExecutionEndTime=_ts(row["ended_at"]),
         StepStatus=row["status"],
@@ -238,10 +240,11 @@ def step(row: sqlite3.Row, following: dict[str, str]) -> StepExecution:
         FailureMessage=row["failure_message"],
         FailureDetails=failure,
         StepExecutionId=row["id"],
-        IsEnd=_flag(definition.get("isEnd")),
+        IsEnd=_flag(definition["isEnd"]) if "isEnd" in definition else None,
         NextStep=definition.get("nextStep"),
-        IsCritical=critical(definition),
+        IsCritical=_flag(definition["isCritical"]) if "isCritical" in definition else None,
         ValidNextSteps=next_steps,
         ParentStepDetails=parent,
+        OverriddenParameters={} if row["started_at"] is not None else None,
     )
 
