@@ -424,6 +424,18 @@ def test_loop_over_iterators_and_condition(ssm):
     assert len(ticks) == 3
 
 
+def test_loop_iterators_are_strings_by_default(ssm):
+    # AWS user guide, aws:loop: Iterators is a StringList and IteratorDataType defaults to String, so a number
+    # among the iterators reaches the loop's steps as text.
+    name = runbook(ssm, [{"name": "each", "action": "aws:loop", "inputs": {"Iterators": [1, 2], "Steps": [
+        {"name": "put", "action": "aws:executeAwsApi", "inputs": {
+            "Service": "ssm", "Api": "PutParameter", "Name": "/loop/iterator", "Type": "String", "Overwrite": True,
+            "Value": "{{ each.CurrentIteratorValue }}"}}]}}])
+    found = wait_execution(ssm, start(ssm, name))
+    assert found["AutomationExecutionStatus"] == "Success", found
+    assert ssm.get_parameter(Name="/loop/iterator")["Parameter"]["Value"] == "2"
+
+
 def test_execute_automation_child(ssm):
     child = runbook(ssm, [sleep_step("nap")], parameters={"Word": {"type": "String"}},
                     outputs=["nap.Missing"])

@@ -29,10 +29,11 @@ from emulator.automation.actions.base import (
     action,
     failed,
 )
-from emulator.automation.variables import text
+from emulator.automation.variables import convert, text
 
 SIGNAL_POLL_SECONDS = 0.5  # a timeout sets `cancelled` without a notify: waits wake this often to see it
 DEFAULT_MAX_ITERATIONS = 100
+ITERATOR_DATA_TYPES = ("Boolean", "Integer", "String", "StringMap")  # aws:loop's IteratorDataType (AWS)
 _DURATION = re.compile(
     r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?(?:(?P<weeks>\d+(?:\.\d+)?)W)?"
     r"(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
@@ -203,8 +204,9 @@ def branch(run: StepRun) -> StepOutcome:
 # --- aws:loop ----------------------------------------------------------------------------------------------
 @action("aws:loop")
 def loop(run: StepRun) -> StepOutcome:
-    """Runs `Steps` once per item of `Iterators`, or while `LoopCondition` holds (checked after each pass, as
-    it reads what the steps produced), at most MaxIterations times. Its inputs arrive unresolved."""
+    """Runs `Steps` once per item of `Iterators` (each of IteratorDataType, String by default), or while
+    `LoopCondition` holds (checked after each pass, as it reads what the steps produced), at most MaxIterations
+    times. Its inputs arrive unresolved."""
     nested = run.nested
     if nested is None:
         return failed("aws:loop needs the runbook engine.", ACTION_FAILURE)
@@ -218,6 +220,17 @@ def loop(run: StepRun) -> StepOutcome:
         return failed(f"Step {run.step_name}: its inputs can't be resolved ({e}).", ACTION_FAILURE)
     if iterators is not None and not isinstance(iterators, list):
         iterators = [iterators]
+    if iterators is not None:
+        # Iterators is a StringList whose items are of IteratorDataType (String unless it says otherwise)
+        data_type = str(run.inputs.get("IteratorDataType") or "String")
+        if data_type not in ITERATOR_DATA_TYPES:
+            return failed(f"Step {run.step_name}: IteratorDataType must be one of {', '.join(ITERATOR_DATA_TYPES)}.",
+                          ACTION_FAILURE)
+        try:
+            iterators = [convert(value, data_type) for value in iterators]
+        except (TypeError, ValueError):
+            return failed(f"Step {run.step_name}: the Iterators are not all of the IteratorDataType {data_type}.",
+                          ACTION_FAILURE)
     # After an emulator restart the loop goes on in the iteration it was in (the engine resumes its steps).
     iteration, value = max(0, nested.resumed_iteration() - 1), None
     while iteration < maximum:
