@@ -135,6 +135,17 @@ def test_yaml_runbook_with_system_variables_and_ssm_parameter(ssm):
     assert found["Parameters"]["Greeting"] == ["hello"]
 
 
+def test_date_time_is_the_time_of_each_substitution(ssm):
+    # AWS user guide, "Automation system variables": a system variable is substituted when the step runs, so a
+    # time injected at step 1 differs from one injected at a later step.
+    noted = {"action": "aws:sleep", "inputs": {"Duration": "PT1.2S", "Note": "{{ global:DATE_TIME }}"}}
+    name = runbook(ssm, [{"name": "first", **noted}, {"name": "second", **noted}])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    first, second = (json.loads(steps[n]["Inputs"]["Note"]) for n in ("first", "second"))
+    assert first < second, (first, second)
+
+
 def test_on_failure_continue_step_and_is_critical(ssm):
     broken = {"action": "aws:sleep", "inputs": {"Duration": "never"}}
     name = runbook(ssm, [
@@ -163,6 +174,27 @@ def test_on_failure_continue_step_and_is_critical(ssm):
     assert steps_by_name(found)["never_run"]["StepStatus"] == "Pending"
 
 
+def test_on_failure_continue_makes_a_step_not_critical_by_default(ssm):
+    # AWS user guide, "Properties shared by all actions": isCritical defaults to false when onFailure is
+    # Continue, else to true.
+    broken = {"action": "aws:sleep", "inputs": {"Duration": "never"}}
+    name = runbook(ssm, [{"name": "soft", **broken, "onFailure": "Continue"}, sleep_step("after")])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    assert steps["soft"]["StepStatus"] == "Failed"
+    assert found["AutomationExecutionStatus"] == "Success"
+    # FailureDetails: a stage and a type among those the API reference lists (FailureDetails)
+    details = steps["soft"]["FailureDetails"]
+    assert details["FailureStage"] in ("InputValidation", "PreVerification", "Invocation", "PostVerification")
+    assert details["FailureType"] in ("Action", "Permission", "Throttling", "Verification", "Internal")
+
+    strict = runbook(ssm, [{"name": "hard", **broken, "onFailure": "Continue", "isCritical": True},
+                           sleep_step("after")])
+    found = wait_execution(ssm, start(ssm, strict))
+    assert steps_by_name(found)["hard"]["IsCritical"] is True
+    assert found["AutomationExecutionStatus"] == "Failed"
+
+
 def test_timeout_seconds_and_max_attempts(ssm):
     name = runbook(ssm, [
         sleep_step("slow", "PT30S", timeoutSeconds=1, onFailure="Continue", isCritical=False),
@@ -182,6 +214,28 @@ def test_timeout_seconds_and_max_attempts(ssm):
     aborted = runbook(ssm, [sleep_step("slow", "PT30S", timeoutSeconds=1)])
     found = wait_execution(ssm, start(ssm, aborted))
     assert found["AutomationExecutionStatus"] == "TimedOut"
+
+
+def test_a_critical_step_that_timed_out_makes_the_execution_timed_out(ssm):
+    # AWS user guide, "Handling timeouts in runbooks": with onFailure step:<name> the flow goes on after a step
+    # times out, and the execution is Timed Out unless the step's isCritical is false.
+    name = runbook(ssm, [sleep_step("slow", "PT30S", timeoutSeconds=1, onFailure="step:after"), sleep_step("skipped"),
+                         sleep_step("after")])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    assert [steps[n]["StepStatus"] for n in ("slow", "skipped", "after")] == ["TimedOut", "Pending", "Success"]
+    assert found["AutomationExecutionStatus"] == "TimedOut"
+
+
+def test_a_step_that_times_out_is_retried_up_to_max_attempts(ssm):
+    # AWS user guide, "Properties shared by all actions": with maxAttempts above 1 a step that reaches its
+    # timeoutSeconds is not considered timed out until all its retries were attempted.
+    name = runbook(ssm, [sleep_step("slow", "PT30S", timeoutSeconds=1, maxAttempts=3, onFailure="Continue"),
+                         sleep_step("last")])
+    found = wait_execution(ssm, start(ssm, name))
+    slow = steps_by_name(found)["slow"]
+    assert slow["StepStatus"] == "TimedOut" and slow["MaxAttempts"] == 3
+    assert (slow["ExecutionEndTime"] - slow["ExecutionStartTime"]).total_seconds() >= 3  # three attempts of 1 s
 
 
 def approval_runbook(ssm, required: int = 1) -> str:
@@ -224,6 +278,17 @@ def test_approve_and_reject(ssm):
     assert error["Code"] == "InvalidAutomationSignalException"
 
 
+def test_an_approval_that_times_out_is_still_waiting(ssm):
+    # AWS user guide, aws:approve: ApprovalStatus is Approved, Rejected or Waiting (waiting for approvers); a
+    # step that reaches its timeout before the approvals it needs is Timed Out, and so is the execution.
+    name = runbook(ssm, [{"name": "approve", "action": "aws:approve", "timeoutSeconds": 1,
+                          "inputs": {"Approvers": ["arn:aws:iam::123456789012:root"]}}])
+    found = wait_execution(ssm, start(ssm, name))
+    step = steps_by_name(found)["approve"]
+    assert (found["AutomationExecutionStatus"], step["StepStatus"]) == ("TimedOut", "TimedOut")
+    assert step["Outputs"]["ApprovalStatus"] == ["Waiting"]
+
+
 def test_pause_resume_and_signal_errors(ssm):
     name = runbook(ssm, [{"name": "hold", "action": "aws:pause", "inputs": {}}, sleep_step("after")])
     execution_id = start(ssm, name)
@@ -256,6 +321,24 @@ def test_stop_cancel_runs_on_cancel_step_and_stop_errors(ssm):
     assert error["Code"] == "AutomationExecutionNotFoundException"
 
 
+def test_an_execution_is_cancelling_while_its_on_cancel_step_runs(ssm):
+    # AWS user guide, "Understanding automation statuses": Cancelling is an automation "in the process of
+    # stopping after being canceled by a requester"; it is Cancelled once stopped.
+    name = runbook(ssm, [sleep_step("long", "PT60S", onCancel="step:cleanup"), sleep_step("cleanup", "PT2S")])
+    execution_id = start(ssm, name)
+    wait_for(lambda: steps_by_name(execution(ssm, execution_id))["long"]["StepStatus"] == "InProgress", 10, "long")
+    ssm.stop_automation_execution(AutomationExecutionId=execution_id, Type="Cancel")
+
+    def cleanup_started() -> dict | None:
+        found = execution(ssm, execution_id)
+        return found if steps_by_name(found)["cleanup"]["StepStatus"] != "Pending" else None
+
+    found = wait_for(cleanup_started, 10, "the onCancel step to start")
+    assert steps_by_name(found)["cleanup"]["StepStatus"] == "InProgress"
+    assert found["AutomationExecutionStatus"] == "Cancelling"
+    assert wait_execution(ssm, execution_id, timeout=10)["AutomationExecutionStatus"] == "Cancelled"
+
+
 def test_interactive_mode(ssm):
     name = runbook(ssm, [sleep_step("first"), sleep_step("second"), sleep_step("third")])
     execution_id = start(ssm, name, Mode="Interactive")
@@ -275,9 +358,44 @@ def test_interactive_mode(ssm):
     assert steps["second"]["StepStatus"] == "Success" and steps["first"]["StepStatus"] == "Pending"
     ssm.send_automation_signal(AutomationExecutionId=execution_id, SignalType="StartStep",
                                Payload={"StepName": ["third"]})
+    # AWS user guide, "Running an automation manually": the execution waits between steps, and once its steps
+    # have finished StopAutomationExecution Type Complete completes it.
+    found = wait_for(lambda: (lambda f: f if steps_by_name(f)["third"]["StepStatus"] == "Success" else None)(
+        execution(ssm, execution_id)), 10, "third to run")
+    assert found["AutomationExecutionStatus"] == "Waiting" and "CurrentStepName" not in found
+    ssm.stop_automation_execution(AutomationExecutionId=execution_id, Type="Complete")
     found = wait_execution(ssm, execution_id)
     assert found["AutomationExecutionStatus"] == "Success"
     assert steps_by_name(found)["third"]["StepStatus"] == "Success"
+
+
+def test_valid_next_steps_name_the_step_that_follows(ssm):
+    # AWS user guide, "Running an automation manually": a step without nextStep shows the step after it in
+    # ValidNextSteps; the last step shows none.
+    name = runbook(ssm, [sleep_step("first"), sleep_step("second", nextStep="fourth"), sleep_step("third"),
+                         sleep_step("fourth", isEnd=True), sleep_step("fifth")])
+    execution_id = start(ssm, name)
+    wait_execution(ssm, execution_id)
+    steps = {s["StepName"]: s for s in
+             ssm.describe_automation_step_executions(AutomationExecutionId=execution_id)["StepExecutions"]}
+    assert [steps[n].get("ValidNextSteps") for n in ("first", "second", "third", "fourth", "fifth")] == [
+        ["second"], ["fourth"], ["fourth"], None, None]
+
+
+def test_steps_show_the_properties_their_runbook_declares(ssm):
+    # AWS's examples (AWS CLI reference: get-automation-execution, describe-automation-step-executions; user guide:
+    # "Running an automation manually") show a step that declares none of them without OnFailure, MaxAttempts,
+    # IsEnd, IsCritical or TimeoutSeconds, and with OverriddenParameters {} once it ran.
+    name = runbook(ssm, [sleep_step("plain"), sleep_step("declared", onFailure="Continue", maxAttempts=2,
+                                                          isEnd=True, isCritical=True, timeoutSeconds=30)])
+    found = wait_execution(ssm, start(ssm, name))
+    steps = steps_by_name(found)
+    plain = steps["plain"]
+    assert not {"OnFailure", "MaxAttempts", "IsEnd", "IsCritical", "TimeoutSeconds"} & set(plain), plain
+    assert plain["OverriddenParameters"] == {}
+    declared = steps["declared"]
+    assert (declared["OnFailure"], declared["MaxAttempts"], declared["IsEnd"], declared["IsCritical"],
+            declared["TimeoutSeconds"]) == ("Continue", 2, True, True, 30)
 
 
 def test_loop_over_iterators_and_condition(ssm):
@@ -306,6 +424,18 @@ def test_loop_over_iterators_and_condition(ssm):
     assert len(ticks) == 3
 
 
+def test_loop_iterators_are_strings_by_default(ssm):
+    # AWS user guide, aws:loop: Iterators is a StringList and IteratorDataType defaults to String, so a number
+    # among the iterators reaches the loop's steps as text.
+    name = runbook(ssm, [{"name": "each", "action": "aws:loop", "inputs": {"Iterators": [1, 2], "Steps": [
+        {"name": "put", "action": "aws:executeAwsApi", "inputs": {
+            "Service": "ssm", "Api": "PutParameter", "Name": "/loop/iterator", "Type": "String", "Overwrite": True,
+            "Value": "{{ each.CurrentIteratorValue }}"}}]}}])
+    found = wait_execution(ssm, start(ssm, name))
+    assert found["AutomationExecutionStatus"] == "Success", found
+    assert ssm.get_parameter(Name="/loop/iterator")["Parameter"]["Value"] == "2"
+
+
 def test_execute_automation_child(ssm):
     child = runbook(ssm, [sleep_step("nap")], parameters={"Word": {"type": "String"}},
                     outputs=["nap.Missing"])
@@ -325,6 +455,24 @@ def test_execute_automation_child(ssm):
     found = wait_execution(ssm, start(ssm, failing))
     assert found["AutomationExecutionStatus"] == "Failed"
     assert "Missing required parameter: Word" in found["FailureMessage"]
+
+
+def test_execute_automation_output_is_the_childs_output_values(ssm):
+    # AWS user guide, aws:executeAutomation: Output (StringList) is the output the secondary execution
+    # generated, referenced as {{ step.Output }} (its example puts it in a list of instance IDs).
+    child = runbook(ssm, [{"name": "make", "action": "aws:executeAwsApi", "inputs": {
+        "Service": "ssm", "Api": "GetParameter", "Name": "/child/id"},
+        "outputs": [{"Name": "Id", "Selector": "$.Parameter.Value", "Type": "String"}]}], outputs=["make.Id"])
+    ssm.put_parameter(Name="/child/id", Value="i-0123456789abcdef0", Type="String", Overwrite=True)
+    parent = runbook(ssm, [
+        {"name": "run_child", "action": "aws:executeAutomation", "inputs": {"DocumentName": child}},
+        {"name": "use", "action": "aws:sleep", "inputs": {"Duration": "PT0S", "Ids": ["{{ run_child.Output }}"]}},
+    ], outputs=["run_child.Output"])
+    found = wait_execution(ssm, start(ssm, parent))
+    assert found["AutomationExecutionStatus"] == "Success", found
+    assert steps_by_name(found)["run_child"]["Outputs"]["Output"] == ["i-0123456789abcdef0"]
+    assert json.loads(steps_by_name(found)["use"]["Inputs"]["Ids"]) == ["i-0123456789abcdef0"]
+    assert found["Outputs"]["run_child.Output"] == ["i-0123456789abcdef0"]
 
 
 def test_client_token_idempotency(ssm):

@@ -12,7 +12,14 @@ import pytest
 from automation_steps import services, step_run
 from emulator.automation.actions import ACTIONS
 from emulator.automation.actions.aws_api import operation_name
-from emulator.automation.actions.base import CANCELLED, FAILED, INVOCATION, SUCCESS, TIMED_OUT, AutomationServices
+from emulator.automation.actions.base import (
+    ACTION_FAILURE,
+    CANCELLED,
+    FAILED,
+    SUCCESS,
+    TIMED_OUT,
+    AutomationServices,
+)
 from emulator.background import Background
 from emulator.clock import Clock
 from emulator.config import Config
@@ -103,10 +110,10 @@ def test_parameters_are_validated_as_the_api_validates_them(automation: Automati
 
 
 @pytest.mark.parametrize(("inputs", "words", "failure_type"), [
-    ({"Service": "ec2", "Api": "DescribeInstances"}, "'ec2' is not emulated offline", INVOCATION),
-    ({"Service": "ssm", "Api": "DescribeEverything"}, "DescribeEverything is not an API operation", INVOCATION),
-    ({"Service": "ssm", "Api": "SendCommand"}, "SendCommand is not implemented yet", INVOCATION),
-    ({"Api": "GetParameter"}, "needs the inputs Service and Api", INVOCATION),
+    ({"Service": "ec2", "Api": "DescribeInstances"}, "'ec2' is not emulated offline", ACTION_FAILURE),
+    ({"Service": "ssm", "Api": "DescribeEverything"}, "DescribeEverything is not an API operation", ACTION_FAILURE),
+    ({"Service": "ssm", "Api": "SendCommand"}, "SendCommand is not implemented yet", ACTION_FAILURE),
+    ({"Api": "GetParameter"}, "needs the inputs Service and Api", ACTION_FAILURE),
 ])
 def test_calls_that_cannot_be_made_fail_the_step_saying_why(
         automation: AutomationServices, inputs: dict, words: str, failure_type: str) -> None:
@@ -165,7 +172,7 @@ def test_assert_with_a_selector_that_reaches_nothing_fails(automation: Automatio
 def test_bad_property_inputs_fail_the_step(automation: AutomationServices, extra: dict, words: str) -> None:
     outcome = assert_property(api(automation, "aws:assertAwsResourceProperty", Service="ssm", Api="GetParameter",
                                   Name="/x", **extra))
-    assert (outcome.status, outcome.failure_type) == (FAILED, INVOCATION)
+    assert (outcome.status, outcome.failure_type) == (FAILED, ACTION_FAILURE)
     assert words in outcome.failure_message
 
 

@@ -31,7 +31,7 @@ def test_waiting_executions_survive_a_crash(start_emulator, make_container, tmp_
     ])
     marker = f"sleep 5{int(time.time()) % 10**5}"
     running = runbook(ssm, [
-        {"name": "busy", "action": "aws:runCommand", "onFailure": "Continue", "inputs": {
+        {"name": "busy", "action": "aws:runCommand", "onFailure": "Continue", "isCritical": True, "inputs": {
             "DocumentName": "AWS-RunShellScript", "InstanceIds": [instance_id],
             "Parameters": {"commands": [marker]}}},
         {"name": "after", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}},
@@ -83,6 +83,9 @@ def test_waiting_executions_survive_a_crash(start_emulator, make_container, tmp_
     assert ssm.get_automation_execution(AutomationExecutionId=waiting)["AutomationExecution"][
         "AutomationExecutionStatus"] == "Waiting"
     ssm.send_automation_signal(AutomationExecutionId=waiting, SignalType="StartStep", Payload={"StepName": ["only"]})
+    wait_for(lambda: steps_by_name(ssm.get_automation_execution(AutomationExecutionId=waiting)[
+        "AutomationExecution"])["only"]["StepStatus"] == "Success", 20, "the step to run")
+    ssm.stop_automation_execution(AutomationExecutionId=waiting, Type="Complete")  # Interactive: waits till then
     assert wait_execution(ssm, waiting, timeout=20)["AutomationExecutionStatus"] == "Success"
 
 

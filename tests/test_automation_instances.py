@@ -128,7 +128,9 @@ def test_stop_many_at_once_then_assert_the_state(server, ssm, make_container, do
         "    InstanceIds: '{{ InstanceId }}'\n    CheckStateOnly: true\n    DesiredState: '{{ State }}'\n",
         "  InstanceId:\n    type: StringList\n  State:\n    type: String\n",
     )
-    succeeded(run_runbook(ssm, assert_state, {"InstanceId": [first_id, second_id], "State": ["stopped"]}))
+    asserted = succeeded(run_runbook(ssm, assert_state, {"InstanceId": [first_id, second_id], "State": ["stopped"]}))
+    # AWS's get-automation-execution examples show the step's InstanceStates output
+    assert asserted["StepExecutions"][0]["Outputs"] == {"InstanceStates": ["stopped", "stopped"]}
     # Asserting only: nothing is started, and the step times out waiting.
     waited = run_runbook(ssm, assert_state, {"InstanceId": [first_id], "State": ["running"]})
     assert waited["AutomationExecutionStatus"] in ("TimedOut", "Failed"), waited

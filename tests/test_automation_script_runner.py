@@ -14,7 +14,7 @@ from automation_steps import services, step_run
 from conftest import EmulatorProcess, make_client
 from emulator.automation import script_runner
 from emulator.automation.actions import ACTIONS
-from emulator.automation.actions.base import CANCELLED, FAILED, INVOCATION, SUCCESS, TIMED_OUT
+from emulator.automation.actions.base import ACTION_FAILURE, CANCELLED, FAILED, SUCCESS, TIMED_OUT
 from emulator.config import Config
 
 execute_script = ACTIONS["aws:executeScript"]
@@ -220,7 +220,7 @@ def test_every_python_runtime_runs_with_this_machines_python(runtime: str) -> No
 @pytest.mark.parametrize("runtime", ["PowerShell 7.4", "PowerShell 7.0", "PowerShell Core 6.0", "dotnetcore2.1"])
 def test_powershell_runtimes_are_not_supported(runtime: str) -> None:
     outcome = execute_script(script_step({"Runtime": runtime, "Script": "Write-Output 1"}))
-    assert (outcome.status, outcome.failure_type) == (FAILED, INVOCATION)
+    assert (outcome.status, outcome.failure_type) == (FAILED, ACTION_FAILURE)
     assert "aws:executeScript is not supported by ssm-emulator" in outcome.failure_message
     assert runtime in outcome.failure_message and "PowerShell" in outcome.failure_message
 
@@ -234,13 +234,13 @@ def test_powershell_runtimes_are_not_supported(runtime: str) -> None:
 ])
 def test_bad_inputs_fail_the_step_before_running_anything(inputs: dict, words: str) -> None:
     outcome = execute_script(script_step(inputs))
-    assert (outcome.status, outcome.failure_type) == (FAILED, INVOCATION)
+    assert (outcome.status, outcome.failure_type) == (FAILED, ACTION_FAILURE)
     assert words in outcome.failure_message
 
 
 def test_an_attachment_is_not_supported() -> None:
     outcome = execute_script(script_step({"Attachment": "scripts.zip", "Handler": "main.handler"}))
-    assert (outcome.status, outcome.failure_type) == (FAILED, INVOCATION)
+    assert (outcome.status, outcome.failure_type) == (FAILED, ACTION_FAILURE)
     assert "not supported by ssm-emulator" in outcome.failure_message and "attachment" in outcome.failure_message
 
 

@@ -7,19 +7,21 @@ change committed before anyone can see it.
     engine.recover()                 # at start-up: take every unfinished execution up again
 
 Flow, as AWS documents it: a step runs its action (ACTIONS, emulator/automation/actions/) with its inputs' {{ }}
-filled in, up to `maxAttempts` times while it fails, within `timeoutSeconds` (aws:approve: 7 days by default);
-its declared `outputs` are selected from the action's output. After a step that succeeded the flow goes to the
-step aws:branch chose, else nowhere if `isEnd`, else `nextStep`, else the next step of mainSteps. After a step
-that failed, timed out or was stopped, `onFailure` decides: Abort (the default) ends the execution Failed (TimedOut
-when the step timed out), Continue goes on as after a success, `step:<name>` goes there. When the flow ends the
-execution is Success, unless a step that `isCritical` (the default) did not succeed: then Failed.
+filled in, up to `maxAttempts` times while it fails or times out, each attempt within `timeoutSeconds`
+(aws:approve: 7 days by default); its declared `outputs` are selected from the action's output. After a step that
+succeeded the flow goes to the step aws:branch chose, else nowhere if `isEnd`, else `nextStep`, else the next step
+of mainSteps. After a step that failed, timed out or was stopped, `onFailure` decides: Abort (the default) ends the
+execution Failed (TimedOut when the step timed out), Continue goes on as after a success, `step:<name>` goes there.
+When the flow ends the execution is Success, unless a step that `isCritical` did not succeed: then Failed (TimedOut
+if the last one timed out; isCritical defaults to false when onFailure is Continue, else to true).
 StopAutomationExecution with Cancel stops the running step (Cancelled) and runs the step's `onCancel` step, if it
-names one, before the execution ends Cancelled; with Complete the running step is stopped and the execution ends
-as if its flow ended there.
+names one, before the execution ends Cancelled; with Complete the running step is stopped and the execution ends as
+if its flow ended there.
 
 Interactive mode: before every step the execution is Waiting until SendAutomationSignal StartStep names the step
 to run (any step of mainSteps); after it the flow proposes the next one (CurrentStepName); when the flow ends the
-execution ends. An execution waiting for StartStep holds no thread.
+execution goes on Waiting (no CurrentStepName) until StopAutomationExecution Complete completes it, as AWS's
+"Running an automation manually" does. An execution waiting for StartStep holds no thread.
 
 Restarts (recover): every unfinished execution is taken up again. A step that was waiting — aws:approve,
 aws:pause, aws:sleep — goes on waiting where it was: its start time, the signals it received (approvals so
@@ -46,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.automation import selectors, status, storage, variables
 from emulator.automation.actions import ACTIONS
 from emulator.automation.actions.base import (
-    INVOCATION,
+    ACTION_FAILURE,
     AutomationServices,
     NestedSteps,
     StepOutcome,
@@ -277,7 +279,8 @@ class Engine:
             with self.db.write() as conn:
                 fields: dict[str, Any] = {"next_step": following, "current_step": None, "current_action": None,
                                           "status": status.IN_PROGRESS}
-                if execution.mode == "Interactive" and following is not None:
+                if execution.mode == "Interactive":
+                    # Between steps, and after the last (until StopAutomationExecution Complete), it waits (AWS)
                     fields.update(awaiting_start=1, status=status.WAITING, current_step=following)
                 storage.update_execution(conn, seq, **fields)
 
@@ -298,20 +301,20 @@ class Engine:
                     for r in inner:
                         if r["action"] not in status.RESUMABLE_ACTIONS:
                             storage.update_step(conn, execution.seq, r["position"], status=status.FAILED,
-                                                ended_at=now, failure_type=INVOCATION,
+                                                ended_at=now, failure_type=ACTION_FAILURE,
                                                 failure_message=INTERRUPTED.format(name=r["name"],
                                                                                    action=r["action"]))
                     return None
             for r in rows:
                 storage.update_step(conn, execution.seq, r["position"], status=status.FAILED, ended_at=now,
                                     failure_message=INTERRUPTED.format(name=r["name"], action=r["action"]),
-                                    failure_type=INVOCATION)
+                                    failure_type=ACTION_FAILURE)
         if top is None:
             return None
         message = INTERRUPTED.format(name=top["name"], action=top["action"])
         log.warning("automation execution %s: %s", execution.id, message)
         definition = json.loads(top["definition"])
-        return StepResult(status.FAILED, failed(message, INVOCATION), message), definition, None
+        return StepResult(status.FAILED, failed(message, ACTION_FAILURE), message), definition, None
 
     def _next(self, execution: Execution, definition: dict[str, Any], result: StepResult) -> Any:
         """The step the flow goes to after `definition` (None: the flow ends; _ABORT: the execution fails)."""
@@ -350,30 +353,38 @@ class Engine:
                     conn, seq, str(uuid.uuid4()), definition, parent)
                 started_at, first_attempt = now, 1
                 storage.update_step(conn, seq, position, status=step_status, started_at=now, attempt=1)
-            storage.update_execution(conn, seq, current_step=name, current_action=action,
-                                     status=status.WAITING if waiting else status.IN_PROGRESS)
+            row = storage.by_seq(conn, seq)
+            if row is not None and row["cancel_requested"]:
+                running = status.CANCELLING  # an onCancel step: the execution is stopping (AWS: Cancelling)
+            else:
+                running = status.WAITING if waiting else status.IN_PROGRESS
+            storage.update_execution(conn, seq, current_step=name, current_action=action, status=running)
         handler = ACTIONS.get(action)
         raw_inputs = definition.get("inputs") or {}
         try:
             inputs = raw_inputs if action == "aws:loop" else variables.resolve(raw_inputs, self._scope(execution))
         except variables.Unresolved as e:
             message = UNRESOLVED.format(name=name, variable=e.name)
-            return self._end_step(execution, position, definition, status.FAILED, failed(message, INVOCATION),
+            return self._end_step(execution, position, definition, status.FAILED, failed(message, ACTION_FAILURE),
                                   raw_inputs, message)
         with self.db.write() as conn:
             storage.update_step(conn, seq, position, inputs=json.dumps(inputs, default=str))
         if handler is None:
             message = NO_SUCH_ACTION.format(action=action)
-            return self._end_step(execution, position, definition, status.FAILED, failed(message, INVOCATION),
+            return self._end_step(execution, position, definition, status.FAILED, failed(message, ACTION_FAILURE),
                                   inputs, message)
         timeout = variables.integer(definition.get("timeoutSeconds"))
         if timeout is None and action == "aws:approve":
             timeout = APPROVE_TIMEOUT_SECONDS
-        deadline = started_at + timeout if timeout is not None else None
         max_attempts = max(1, variables.integer(definition.get("maxAttempts")) or 1)
         outcome: StepOutcome = failed("not run")
         ended = status.FAILED
         for attempt in range(first_attempt, max_attempts + 1):
+            # Each attempt has timeoutSeconds of its own: a step that times out is retried while it has attempts
+            # left (AWS: it "is not considered to have timed out until all retries have been attempted").
+            if attempt > first_attempt:
+                started_at = self.clock.time()
+            deadline = started_at + timeout if timeout is not None else None
             outer = (live.run, live.position)  # a loop's steps run inside the loop's own step
             run = self._attempt(execution, position, name, action, inputs, attempt, deadline, started_at,
                                 resuming=resumed is not None and attempt == first_attempt)
@@ -390,7 +401,7 @@ class Engine:
                 ended = status.TIMED_OUT
                 outcome = StepOutcome(status.TIMED_OUT, outcome.outputs,
                                       TIMED_OUT.format(name=name, seconds=timeout), response=outcome.response)
-                break
+                continue
             ended = outcome.status if outcome.status in status.TERMINAL else status.FAILED
             if ended == status.SUCCESS:
                 break
@@ -428,7 +439,7 @@ class Engine:
             return handler(run)
         except Exception as e:
             log.exception("action %s of step %s failed", run.action, run.step_name)
-            return failed(f"{run.action} failed in ssm-emulator: {e}", INVOCATION)
+            return failed(f"{run.action} failed in ssm-emulator: {e}", ACTION_FAILURE)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -464,19 +475,22 @@ class Engine:
     def _scope(self, execution: Execution) -> variables.Scope:
         lookup = self.ssm_lookup
         ssm = (lambda name: lookup(execution.account, execution.region, name)) if lookup is not None else None
-        return variables.Scope(execution.parameters, execution.outputs, execution.system, ssm)
+        system = {**execution.system, **variables.dates(self.clock.now())}
+        return variables.Scope(execution.parameters, execution.outputs, system, ssm)
 
     # --- endings ---------------------------------------------------------------------------------------------
     def _end_flow(self, execution: Execution, completed: bool = False) -> None:
-        """The flow ended: Success, unless a critical step did not succeed (`completed`: StopAutomationExecution
-        Complete ended it, and the step it stopped does not count)."""
+        """The flow ended: Success, unless a critical step did not succeed: then Failed, or TimedOut when the last
+        such step timed out (AWS, "Handling timeouts in runbooks"). `completed`: StopAutomationExecution Complete
+        ended it, and the step it stopped does not count."""
         with self.db.read() as conn:
             rows = storage.steps(conn, execution.seq)
         failures = [r for r in rows if r["status"] in status.UNSUCCESSFUL and _critical(r)
                     and not (completed and r["status"] == status.CANCELLED)]
         if failures:
-            self._finish(execution.seq, status.FAILED, failures[-1]["failure_message"] or
-                         ABORTED.format(name=failures[-1]["name"]))
+            last = failures[-1]
+            ended = status.TIMED_OUT if last["status"] == status.TIMED_OUT else status.FAILED
+            self._finish(execution.seq, ended, last["failure_message"] or ABORTED.format(name=last["name"]))
         else:
             self._finish(execution.seq, status.SUCCESS, None)
 
@@ -604,8 +618,7 @@ def _parent_of(row: sqlite3.Row) -> dict[str, Any] | None:
 
 
 def _critical(row: sqlite3.Row) -> bool:
-    definition = json.loads(row["definition"])
-    return "isCritical" not in definition or variables.flag(definition.get("isCritical"))
+    return variables.critical(json.loads(row["definition"]))
 
 
 def _code(response: dict[str, Any]) -> str | None:

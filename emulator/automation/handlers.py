@@ -467,9 +467,10 @@ class Automation:
         with self.db.read() as conn:
             row = self._execution(conn, ctx, req.AutomationExecutionId or "")
             rows = storage.list_steps(conn, row["seq"], where, params, after, bool(req.ReverseOrder), limit + 1)
+        following = render.successors(row)
         rows, token = paging.page("DescribeAutomationStepExecutions", rows, limit, lambda r: r["position"])
         return DescribeAutomationStepExecutionsResult.model_construct(
-            StepExecutions=[render.step(r) for r in rows], NextToken=token)
+            StepExecutions=[render.step(r, following) for r in rows], NextToken=token)
 
     # --- SendAutomationSignal ---------------------------------------------------------------------------------
     @operation("SendAutomationSignal")

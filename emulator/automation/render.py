@@ -146,9 +146,10 @@ def execution(row: sqlite3.Row, steps: list[sqlite3.Row], children: list[sqlite3
             SuccessfulCount=sum(1 for k in kids if k["status"] == status.SUCCESS),
             FailedCount=sum(1 for k in kids if k["done"] and k["status"] != status.SUCCESS),
         )
+    following = successors(row)
     return AutomationExecution.model_construct(
         **_common(row),
-        StepExecutions=[step(s) for s in steps],
+        StepExecutions=[step(s, following) for s in steps],
         StepExecutionsTruncated=False,
         Parameters=_strings_map(json.loads(row["parameters"])) or None,
         TargetsSummary=summary,
@@ -192,7 +193,25 @@ def location_step(child: sqlite3.Row, role: str | None) -> StepExecution:
     )
 
 
-def step(row: sqlite3.Row) -> StepExecution:
+def successors(execution_row: sqlite3.Row) -> dict[str, str]:
+    """Each mainStep's name -> the name of the mainStep after it (the last has none)."""
+    names = [str(s.get("name")) for s in json.loads(execution_row["document"]).get("mainSteps", [])]
+    return dict(zip(names, names[1:]))
+
+
+def _valid_next_steps(definition: dict[str, Any], following: dict[str, str]) -> list[str] | None:
+    """Where the flow may go after a step: its nextStep, else the step after it, none after an isEnd or the last
+    step (as AWS shows them, "Running an automation manually"). aws:branch shows only a nextStep it declares."""
+    if definition.get("nextStep"):
+        return [str(definition["nextStep"])]
+    if _flag(definition.get("isEnd")) or definition.get("action") == "aws:branch":
+        return None
+    after = following.get(str(definition.get("name")))
+    return [after] if after else None
+
+
+def step(row: sqlite3.Row, following: dict[str, str]) -> StepExecution:
+    """A step execution; `following` is its execution's successors (ValidNextSteps)."""
     definition = json.loads(row["definition"])
     inputs = json.loads(row["inputs"]) if row["inputs"] else None
     failure = None
@@ -201,13 +220,16 @@ def step(row: sqlite3.Row) -> StepExecution:
     parent = None
     if row["parent_step"]:
         parent = ParentStepDetails.model_construct(**json.loads(row["parent_step"]))
-    next_steps = [str(definition["nextStep"])] if definition.get("nextStep") else None
+    # a loop's steps follow each other inside the loop, not mainSteps: only a nextStep they declare shows
+    next_steps = _valid_next_steps(definition, {} if row["parent_step"] else following)
+    # The common properties show as the runbook declares them, absent when it does not (AWS's examples), and
+    # OverriddenParameters ({}: nothing overrides a step's parameters here) once the step ran.
     return StepExecution.model_construct(
         StepName=row["name"],
         Action=row["action"],
         TimeoutSeconds=_int(definition.get("timeoutSeconds")),
-        OnFailure=str(definition.get("onFailure", "Abort")),
-        MaxAttempts=_int(definition.get("maxAttempts")) or 1,
+        OnFailure=str(definition["onFailure"]) if "onFailure" in definition else None,
+        MaxAttempts=_int(definition.get("maxAttempts")),
         ExecutionStartTime=_ts(row["started_at"]),
         ExecutionEndTime=_ts(row["ended_at"]),
         StepStatus=row["status"],
@@ -218,10 +240,11 @@ def step(row: sqlite3.Row) -> StepExecution:
         FailureMessage=row["failure_message"],
         FailureDetails=failure,
         StepExecutionId=row["id"],
-        IsEnd=_flag(definition.get("isEnd")),
+        IsEnd=_flag(definition["isEnd"]) if "isEnd" in definition else None,
         NextStep=definition.get("nextStep"),
-        IsCritical="isCritical" not in definition or _flag(definition.get("isCritical")),
+        IsCritical=_flag(definition["isCritical"]) if "isCritical" in definition else None,
         ValidNextSteps=next_steps,
         ParentStepDetails=parent,
+        OverriddenParameters={} if row["started_at"] is not None else None,
     )
 

@@ -35,16 +35,22 @@ class Unresolved(Exception):
 
 def system_variables(execution_id: str, document_name: str, account: str, region: str,
                      now: datetime) -> dict[str, str]:
-    """AWS's system and automation variables; DATE and DATE_TIME are the execution's start (UTC)."""
+    """AWS's system and automation variables, DATE and DATE_TIME those of `now` (UTC)."""
     return {
         "global:ACCOUNT_ID": account,
         "global:REGION": region,
         "global:AWS_PARTITION": partition(region),
-        "global:DATE": now.strftime("%Y-%m-%d"),
-        "global:DATE_TIME": now.strftime("%Y-%m-%d_%H.%M.%S"),
+        **dates(now),
         "automation:EXECUTION_ID": execution_id,
         "automation:DOCUMENT_NAME": document_name,
     }
+
+
+def dates(now: datetime) -> dict[str, str]:
+    """global:DATE and global:DATE_TIME at `now`. AWS substitutes them when a step runs ("Automation system
+    variables": a time injected at step 1 differs from one injected at step 3), so the engine takes them anew
+    for every substitution."""
+    return {"global:DATE": now.strftime("%Y-%m-%d"), "global:DATE_TIME": now.strftime("%Y-%m-%d_%H.%M.%S")}
 
 
 def partition(region: str) -> str:
@@ -107,6 +113,14 @@ def text(value: Any) -> str:
 def flag(value: Any) -> bool:
     """A step property that is a boolean (isEnd, isCritical): YAML's true or the text "true"."""
     return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def critical(step: Mapping[str, Any]) -> bool:
+    """A step's isCritical: as the step says, else false when its onFailure is Continue, else true (AWS's
+    defaults, "Properties shared by all actions")."""
+    if "isCritical" in step:
+        return flag(step["isCritical"])
+    return str(step.get("onFailure", "Abort")) != "Continue"
 
 
 def integer(value: Any) -> int | None:

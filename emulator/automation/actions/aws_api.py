@@ -27,8 +27,8 @@ import api_models
 from api_models._runtime import ServiceError
 from emulator.automation import selectors
 from emulator.automation.actions.base import (
+    ACTION_FAILURE,
     CANCELLED,
-    INVOCATION,
     SUCCESS,
     TIMED_OUT,
     StepOutcome,
@@ -101,17 +101,17 @@ def call_api(step: StepRun, action_name: str, inputs: dict[str, Any]) -> dict[st
     """
     service, api = inputs.get("Service"), inputs.get("Api")
     if not isinstance(service, str) or not service or not isinstance(api, str) or not api:
-        raise _StepFailed(failed(f"{action_name} needs the inputs Service and Api.", INVOCATION))
+        raise _StepFailed(failed(f"{action_name} needs the inputs Service and Api.", ACTION_FAILURE))
     if service.lower() != "ssm":
         raise _StepFailed(unsupported(
             action_name, f"the service {service!r} is not emulated offline; only 'ssm' API operations run here"))
     name = operation_name(api)
     if name is None:
-        raise _StepFailed(failed(f"{action_name}: {api} is not an API operation of the service ssm.", INVOCATION))
+        raise _StepFailed(failed(f"{action_name}: {api} is not an API operation of the service ssm.", ACTION_FAILURE))
     handler = step.services.operations.get(name)
     if handler is None:
         raise _StepFailed(failed(
-            f"{action_name}: the operation {name} is not implemented yet by ssm-emulator.", INVOCATION))
+            f"{action_name}: the operation {name} is not implemented yet by ssm-emulator.", ACTION_FAILURE))
     parameters = {key: value for key, value in inputs.items() if key not in ("Service", "Api")}
     config = step.services.config
     ctx = RequestContext(
@@ -148,11 +148,11 @@ def _api_inputs(step: StepRun) -> dict[str, Any]:
 def _property_inputs(step: StepRun, action_name: str) -> tuple[str, list[Any]]:
     selector, desired = step.inputs.get("PropertySelector"), step.inputs.get("DesiredValues")
     if not isinstance(selector, str) or desired is None or desired == []:
-        raise _StepFailed(failed(f"{action_name} needs the inputs PropertySelector and DesiredValues.", INVOCATION))
+        raise _StepFailed(failed(f"{action_name} needs the inputs PropertySelector and DesiredValues.", ACTION_FAILURE))
     try:
         selectors.compile_selector(selector)
     except selectors.SelectorError as exc:
-        raise _StepFailed(failed(f"{action_name}: PropertySelector: {exc}.", INVOCATION)) from None
+        raise _StepFailed(failed(f"{action_name}: PropertySelector: {exc}.", ACTION_FAILURE)) from None
     return selector, desired if isinstance(desired, list) else [desired]
 
 

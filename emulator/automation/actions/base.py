@@ -24,9 +24,10 @@ FAILED = "Failed"
 TIMED_OUT = "TimedOut"
 CANCELLED = "Cancelled"
 
-# FailureDetails.FailureType values AWS reports.
+# FailureDetails.FailureType values, among those the API reference lists (Action, Permission, Throttling,
+# Verification, Internal).
 VERIFICATION = "Verification"  # the step's own check failed (a command failed, an assertion did not hold)
-INVOCATION = "Invocation"      # the action could not be invoked (bad input, unsupported here)
+ACTION_FAILURE = "Action"      # the action itself failed (bad input, an error it met, unsupported here)
 
 
 @dataclass(frozen=True)
@@ -136,4 +137,4 @@ def failed(message: str, failure_type: str = VERIFICATION, **outputs: Any) -> St
 
 def unsupported(action_name: str, why: str = "it needs AWS services this emulator does not run") -> StepOutcome:
     """The outcome of an action that cannot work offline: the step fails and says which action and why."""
-    return failed(f"{action_name} is not supported by ssm-emulator: {why}.", INVOCATION)
+    return failed(f"{action_name} is not supported by ssm-emulator: {why}.", ACTION_FAILURE)

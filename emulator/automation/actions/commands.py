@@ -19,7 +19,15 @@ from api_models.run_command import (
     ListCommandsRequest,
     SendCommandRequest,
 )
-from emulator.automation.actions.base import CANCELLED, FAILED, INVOCATION, StepOutcome, StepRun, action, failed
+from emulator.automation.actions.base import (
+    ACTION_FAILURE,
+    CANCELLED,
+    FAILED,
+    StepOutcome,
+    StepRun,
+    action,
+    failed,
+)
 from emulator.automation.variables import text
 
 POLL_SECONDS = 0.2
@@ -57,9 +65,9 @@ def run_command(run: StepRun) -> StepOutcome:
     try:
         sent = commands.send_command(ctx, _request(run.inputs))
     except ServiceError as e:
-        return failed(f"Step {run.step_name} couldn't send the command: {e.code}: {e.message}", INVOCATION)
+        return failed(f"Step {run.step_name} couldn't send the command: {e.code}: {e.message}", ACTION_FAILURE)
     except (ValueError, TypeError) as e:
-        return failed(f"Step {run.step_name}: invalid SendCommand inputs ({e}).", INVOCATION)
+        return failed(f"Step {run.step_name}: invalid SendCommand inputs ({e}).", ACTION_FAILURE)
     command_id = sent.Command.CommandId
     cancelled = False
     grace_until = 0.0

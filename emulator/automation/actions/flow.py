@@ -20,19 +20,20 @@ from typing import Any
 from api_models._runtime import ServiceError
 from api_models.automation import StartAutomationExecutionRequest
 from emulator.automation.actions.base import (
+    ACTION_FAILURE,
     CANCELLED,
     FAILED,
-    INVOCATION,
     SUCCESS,
     StepOutcome,
     StepRun,
     action,
     failed,
 )
-from emulator.automation.variables import text
+from emulator.automation.variables import convert, text
 
 SIGNAL_POLL_SECONDS = 0.5  # a timeout sets `cancelled` without a notify: waits wake this often to see it
 DEFAULT_MAX_ITERATIONS = 100
+ITERATOR_DATA_TYPES = ("Boolean", "Integer", "String", "StringMap")  # aws:loop's IteratorDataType (AWS)
 _DURATION = re.compile(
     r"^P(?:(?P<years>\d+(?:\.\d+)?)Y)?(?:(?P<months>\d+(?:\.\d+)?)M)?(?:(?P<weeks>\d+(?:\.\d+)?)W)?"
     r"(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
@@ -59,16 +60,16 @@ def sleep(run: StepRun) -> StepOutcome:
         seconds = duration_seconds(str(run.inputs["Duration"]))
         if seconds is None:
             return failed(f"Duration {run.inputs['Duration']} isn't an ISO 8601 duration (for example PT10M).",
-                          INVOCATION)
+                          ACTION_FAILURE)
         until = start + seconds
     elif "Timestamp" in run.inputs:
         try:
             moment = datetime.fromisoformat(str(run.inputs["Timestamp"]).replace("Z", "+00:00"))
         except ValueError:
-            return failed(f"Timestamp {run.inputs['Timestamp']} isn't an ISO 8601 time.", INVOCATION)
+            return failed(f"Timestamp {run.inputs['Timestamp']} isn't an ISO 8601 time.", ACTION_FAILURE)
         until = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
     else:
-        return failed("aws:sleep needs a Duration or a Timestamp.", INVOCATION)
+        return failed("aws:sleep needs a Duration or a Timestamp.", ACTION_FAILURE)
     remaining = until - time.time()
     if remaining > 0 and run.wait(remaining):
         return StepOutcome(CANCELLED)
@@ -101,7 +102,7 @@ def approve(run: StepRun) -> StepOutcome:
     try:
         required = max(1, int(run.inputs.get("MinRequiredApprovals", 1)))
     except (TypeError, ValueError):
-        return failed("MinRequiredApprovals must be a number.", INVOCATION)
+        return failed("MinRequiredApprovals must be a number.", ACTION_FAILURE)
 
     def decided(signals: list[dict[str, Any]]) -> str | None:
         if any(s["SignalType"] == "Reject" for s in signals):
@@ -115,7 +116,8 @@ def approve(run: StepRun) -> StepOutcome:
          **({"Comment": s["Comment"]} if s.get("Comment") else {})}
         for s in run.signals
     ]
-    outputs = {"ApprovalStatus": verdict or "Pending", "ApproverDecisions": decisions}
+    # ApprovalStatus is Approved, Rejected or Waiting (for approvers: the step was stopped or timed out first)
+    outputs = {"ApprovalStatus": verdict or "Waiting", "ApproverDecisions": decisions}
     if verdict is None:
         return StepOutcome(CANCELLED, outputs)
     if verdict == "Rejected":
@@ -188,13 +190,13 @@ def _conditions(value: Any) -> list[dict[str, Any]]:
 def branch(run: StepRun) -> StepOutcome:
     choices = run.inputs.get("Choices")
     if not isinstance(choices, list) or not choices:
-        return failed("aws:branch needs Choices.", INVOCATION)
+        return failed("aws:branch needs Choices.", ACTION_FAILURE)
     try:
         for choice in choices:
             if isinstance(choice, dict) and holds(choice):
                 return StepOutcome(next_step=str(choice.get("NextStep")))
     except BadChoice as e:
-        return failed(f"Step {run.step_name}: {e}.", INVOCATION)
+        return failed(f"Step {run.step_name}: {e}.", ACTION_FAILURE)
     default = run.inputs.get("Default")
     return StepOutcome(next_step=str(default) if default else None)
 
@@ -202,21 +204,33 @@ def branch(run: StepRun) -> StepOutcome:
 # --- aws:loop ----------------------------------------------------------------------------------------------
 @action("aws:loop")
 def loop(run: StepRun) -> StepOutcome:
-    """Runs `Steps` once per item of `Iterators`, or while `LoopCondition` holds (checked after each pass, as
-    it reads what the steps produced), at most MaxIterations times. Its inputs arrive unresolved."""
+    """Runs `Steps` once per item of `Iterators` (each of IteratorDataType, String by default), or while
+    `LoopCondition` holds (checked after each pass, as it reads what the steps produced), at most MaxIterations
+    times. Its inputs arrive unresolved."""
     nested = run.nested
     if nested is None:
-        return failed("aws:loop needs the runbook engine.", INVOCATION)
+        return failed("aws:loop needs the runbook engine.", ACTION_FAILURE)
     steps = run.inputs.get("Steps")
     if not isinstance(steps, list) or not steps:
-        return failed("aws:loop needs Steps.", INVOCATION)
+        return failed("aws:loop needs Steps.", ACTION_FAILURE)
     try:
         maximum = int(nested.resolve(run.inputs.get("MaxIterations", DEFAULT_MAX_ITERATIONS)))
         iterators = nested.resolve(run.inputs["Iterators"]) if "Iterators" in run.inputs else None
     except Exception as e:  # an unresolvable placeholder, a MaxIterations that is no number
-        return failed(f"Step {run.step_name}: its inputs can't be resolved ({e}).", INVOCATION)
+        return failed(f"Step {run.step_name}: its inputs can't be resolved ({e}).", ACTION_FAILURE)
     if iterators is not None and not isinstance(iterators, list):
         iterators = [iterators]
+    if iterators is not None:
+        # Iterators is a StringList whose items are of IteratorDataType (String unless it says otherwise)
+        data_type = str(run.inputs.get("IteratorDataType") or "String")
+        if data_type not in ITERATOR_DATA_TYPES:
+            return failed(f"Step {run.step_name}: IteratorDataType must be one of {', '.join(ITERATOR_DATA_TYPES)}.",
+                          ACTION_FAILURE)
+        try:
+            iterators = [convert(value, data_type) for value in iterators]
+        except (TypeError, ValueError):
+            return failed(f"Step {run.step_name}: the Iterators are not all of the IteratorDataType {data_type}.",
+                          ACTION_FAILURE)
     # After an emulator restart the loop goes on in the iteration it was in (the engine resumes its steps).
     iteration, value = max(0, nested.resumed_iteration() - 1), None
     while iteration < maximum:
@@ -234,7 +248,7 @@ def loop(run: StepRun) -> StepOutcome:
                 if not holds(nested.resolve(run.inputs["LoopCondition"])):
                     break
             except Exception as e:
-                return failed(f"Step {run.step_name}: LoopCondition can't be evaluated ({e}).", INVOCATION)
+                return failed(f"Step {run.step_name}: LoopCondition can't be evaluated ({e}).", ACTION_FAILURE)
     outputs: dict[str, Any] = {"CurrentIteration": iteration}
     if value is not None:
         outputs["CurrentIteratorValue"] = value
@@ -250,7 +264,8 @@ EXECUTE_INPUTS = ("DocumentName", "DocumentVersion", "TargetParameterName", "Tar
 @action("aws:executeAutomation")
 def execute_automation(run: StepRun) -> StepOutcome:
     """Starts the child execution (its ParentAutomationExecutionId is this execution) and waits for its end;
-    outputs ExecutionId, Status and Output (the child's outputs). A child that does not succeed fails the step."""
+    outputs ExecutionId, Status and Output (the values of the child's outputs). A child that does not succeed
+    fails the step."""
     automation = run.services.automation
     request = {key: run.inputs[key] for key in EXECUTE_INPUTS if key in run.inputs}
     runtime = run.inputs.get("RuntimeParameters") or {}
@@ -258,7 +273,7 @@ def execute_automation(run: StepRun) -> StepOutcome:
         try:
             runtime = json.loads(runtime)
         except ValueError:
-            return failed("RuntimeParameters must be a map of parameter names to values.", INVOCATION)
+            return failed("RuntimeParameters must be a map of parameter names to values.", ACTION_FAILURE)
     request["Parameters"] = {k: [text(i) for i in v] if isinstance(v, list) else [text(v)]
                              for k, v in runtime.items()} or None
     # One child per attempt: after an emulator restart the same token answers the child started before, which
@@ -272,9 +287,9 @@ def execute_automation(run: StepRun) -> StepOutcome:
             parent_id=run.execution_id)
     except ServiceError as e:
         return failed(f"Step {run.step_name} couldn't start {request.get('DocumentName')}: {e.code}: {e.message}",
-                      INVOCATION)
+                      ACTION_FAILURE)
     except ValueError as e:
-        return failed(f"Step {run.step_name}: invalid inputs ({e}).", INVOCATION)
+        return failed(f"Step {run.step_name}: invalid inputs ({e}).", ACTION_FAILURE)
     child = automation.wait(child_id, run.cancelled) or {}
     if child.get("status") not in TERMINAL:
         try:
@@ -282,8 +297,10 @@ def execute_automation(run: StepRun) -> StepOutcome:
         except ServiceError:
             pass
         return StepOutcome(CANCELLED, {"ExecutionId": child_id, "Status": "Cancelled"})
+    # Output is a StringList (AWS): the values of the child's outputs, which a runbook uses as such, e.g. as the
+    # instance IDs of a later step
     outputs = {"ExecutionId": child_id, "Status": child["status"],
-               "Output": {k: v for k, v in (child.get("shown_outputs") or {}).items()}}
+               "Output": [value for values in (child.get("shown_outputs") or {}).values() for value in values]}
     if child["status"] != SUCCESS:
         return StepOutcome(FAILED, outputs, f"The child execution {child_id} ended {child['status']}"
                            + (f": {child['failure_message']}" if child.get("failure_message") else "."))

@@ -2,8 +2,9 @@
 
 Containers play EC2 instances, so the instance IDs these actions take are managed instance IDs (mi-...), and an
 image is a Docker image named by an AMI-style ID (see emulator/managed_instances/machines.py). Inputs and outputs
-are AWS's (Automation actions reference): changeInstanceState, deleteImage and createTags output nothing,
-createImage outputs ImageId and ImageState.
+are AWS's (Automation actions reference): deleteImage and createTags output nothing, createImage outputs ImageId
+and ImageState; changeInstanceState, documented as outputting nothing, outputs InstanceStates (each instance's
+state, in the order of InstanceIds) as AWS's own get-automation-execution examples show.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from typing import Any
 import api_models
 from api_models.errors import ServiceError
 from emulator.automation.actions.base import (
+    ACTION_FAILURE,
     CANCELLED,
-    INVOCATION,
     TIMED_OUT,
     VERIFICATION,
     StepOutcome,
@@ -46,9 +47,9 @@ def change_instance_state(run: StepRun) -> StepOutcome:
         check_only = _boolean(run.inputs, "CheckStateOnly")
         force = _boolean(run.inputs, "Force")
     except ValueError as e:
-        return failed(str(e), INVOCATION)
+        return failed(str(e), ACTION_FAILURE)
     if desired not in DESIRED_STATES:
-        return failed(f"DesiredState must be one of {' | '.join(DESIRED_STATES)}, not {desired!r}.", INVOCATION)
+        return failed(f"DesiredState must be one of {' | '.join(DESIRED_STATES)}, not {desired!r}.", ACTION_FAILURE)
     ctx = _context(run)
     machines = run.services.instances.machines
     if not check_only:
@@ -71,11 +72,11 @@ def change_instance_state(run: StepRun) -> StepOutcome:
     deadline = run.deadline if run.deadline is not None else time.time() + CHANGE_STATE_TIMEOUT
     while True:
         pending = [i for i in ids if not machines.reached(ctx, i, desired)]
-        if not pending:
-            return StepOutcome()
+        if not pending:  # AWS's step shows each instance's state (its get-automation-execution examples)
+            return StepOutcome(outputs={"InstanceStates": [desired for _ in ids]})
         waiting = f"{', '.join(pending)} did not reach the state {desired}"
         if time.time() >= deadline:
-            return StepOutcome(TIMED_OUT, failure_message=f"{waiting} in time.", failure_type=INVOCATION)
+            return StepOutcome(TIMED_OUT, failure_message=f"{waiting} in time.", failure_type=ACTION_FAILURE)
         if run.wait(min(POLL_SECONDS, max(0.0, deadline - time.time()))):
             return StepOutcome(CANCELLED, failure_message=f"Cancelled: {waiting}.")
 
@@ -88,7 +89,7 @@ def create_image(run: StepRun) -> StepOutcome:
         description = str(run.inputs.get("ImageDescription") or "")
         no_reboot = _boolean(run.inputs, "NoReboot")
     except ValueError as e:
-        return failed(str(e), INVOCATION)
+        return failed(str(e), ACTION_FAILURE)
     try:
         image = run.services.instances.machines.create_image(_context(run), instance_id, name, description, no_reboot)
     except ERRORS as e:
@@ -101,7 +102,7 @@ def delete_image(run: StepRun) -> StepOutcome:
     try:
         image_id = _required_string(run.inputs, "ImageId")
     except ValueError as e:
-        return failed(str(e), INVOCATION)
+        return failed(str(e), ACTION_FAILURE)
     if not image_id.startswith("ami-"):
         return unsupported(
             "aws:deleteImage",
@@ -123,19 +124,19 @@ def create_tags(run: StepRun) -> StepOutcome:
         ids = _string_list(run.inputs, "ResourceIds")
         tags = _tags(run.inputs.get("Tags"))
     except ValueError as e:
-        return failed(str(e), INVOCATION)
+        return failed(str(e), ACTION_FAILURE)
     resource_type = run.inputs.get("ResourceType") or "EC2"
     if resource_type not in TAG_RESOURCE_TYPES:
         return failed(f"ResourceType must be one of {' | '.join(TAG_RESOURCE_TYPES)}, not {resource_type!r}.",
-                      INVOCATION)
+                      ACTION_FAILURE)
     if resource_type != "EC2" and len(ids) != 1:
-        return failed(f"ResourceIds can hold only one ID when ResourceType is {resource_type}.", INVOCATION)
+        return failed(f"ResourceIds can hold only one ID when ResourceType is {resource_type}.", ACTION_FAILURE)
     ctx = _context(run)
     for resource_id in ids:
         if resource_type == "EC2" and not resource_id.startswith(("mi-", "ami-")):
             return failed(
                 f"The ID '{resource_id}' is not a resource here: EC2 resources are managed instances (mi-...) and"
-                " the images aws:createImage made (ami-...).", INVOCATION,
+                " the images aws:createImage made (ami-...).", ACTION_FAILURE,
             )
         try:
             if resource_type == "EC2" and resource_id.startswith("ami-"):
@@ -161,9 +162,9 @@ def _add_tags_to_resource(
 def _failure(e: Exception) -> StepOutcome:
     """The failed outcome of an error from the instances, the images or an SSM operation."""
     if isinstance(e, NotPossible):
-        return failed(str(e), INVOCATION)
+        return failed(str(e), ACTION_FAILURE)
     if isinstance(e, MachineError):
-        return failed(e.message, INVOCATION if e.not_found else VERIFICATION)
+        return failed(e.message, ACTION_FAILURE if e.not_found else VERIFICATION)
     if isinstance(e, ServiceError):
         return failed(f"{e.code}: {e.message}")
     return failed(str(e))

@@ -30,8 +30,8 @@ import yaml
 
 from emulator.automation import script_runner
 from emulator.automation.actions.base import (
+    ACTION_FAILURE,
     CANCELLED,
-    INVOCATION,
     SUCCESS,
     TIMED_OUT,
     StepOutcome,
@@ -56,16 +56,16 @@ def execute_script(step: StepRun) -> StepOutcome:
     inputs = step.inputs
     runtime = inputs.get("Runtime")
     if not runtime:
-        return failed(f"{ACTION} needs the input Runtime ({', '.join(PYTHON_RUNTIMES)}).", INVOCATION)
+        return failed(f"{ACTION} needs the input Runtime ({', '.join(PYTHON_RUNTIMES)}).", ACTION_FAILURE)
     if runtime in POWERSHELL_RUNTIMES or str(runtime).lower().startswith(("powershell", "dotnetcore")):
         return unsupported(ACTION, f"the runtime {runtime} (PowerShell) is not run offline; use a Python runtime "
                                    f"({', '.join(PYTHON_RUNTIMES)})")
     if runtime not in PYTHON_RUNTIMES:
         return failed(f"{ACTION}: Runtime {runtime} is not one of {', '.join(PYTHON_RUNTIMES + POWERSHELL_RUNTIMES)}.",
-                      INVOCATION)
+                      ACTION_FAILURE)
     handler = inputs.get("Handler")
     if not isinstance(handler, str) or not handler:
-        return failed(f"{ACTION} needs the input Handler: the name of the script's function to call.", INVOCATION)
+        return failed(f"{ACTION} needs the input Handler: the name of the script's function to call.", ACTION_FAILURE)
     script = inputs.get("Script")
     if isinstance(script, list):
         script = "\n".join(str(line) for line in script)
@@ -73,11 +73,11 @@ def execute_script(step: StepRun) -> StepOutcome:
         if inputs.get("Attachment"):
             return unsupported(ACTION, "scripts in document attachments are not run offline (attachments are "
                                        "recorded, their content is not fetched); put the script in the Script input")
-        return failed(f"{ACTION} needs the input Script (or Attachment).", INVOCATION)
+        return failed(f"{ACTION} needs the input Script (or Attachment).", ACTION_FAILURE)
     try:
         events = _events(inputs.get("InputPayload"))
     except ValueError as exc:
-        return failed(f"{ACTION}: InputPayload is not a JSON or YAML object: {exc}", INVOCATION)
+        return failed(f"{ACTION}: InputPayload is not a JSON or YAML object: {exc}", ACTION_FAILURE)
 
     timeout = min(MAX_SECONDS, step.remaining() if step.deadline is not None else MAX_SECONDS)
     result = script_runner.run_script(
@@ -101,7 +101,7 @@ def _outcome(result: script_runner.ScriptResult, timeout: float, step: StepRun) 
         summary = f"{result.error_type}: {result.message}" if result.message else result.error_type
         return failed(f"{summary}\n{result.traceback.rstrip()}")
     if result.status == script_runner.NO_HANDLER:
-        return failed(f"{ACTION}: {result.message} (Handler).", INVOCATION)
+        return failed(f"{ACTION}: {result.message} (Handler).", ACTION_FAILURE)
     if result.status == script_runner.NOT_SERIALIZABLE:
         return failed(f"The handler's return value cannot be the step's output: it is not JSON serializable "
                       f"({result.error_type}: {result.message}).")
