@@ -22,10 +22,11 @@ NAP = [{"name": "nap", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}}]
 
 
 def change_template(ssm, *, levels: list[int] | None = None, emergency: bool = False, auto: bool = False,
-                    runbooks: list[str] | None = None, calendars: list[str] | None = None) -> str:
+                    runbooks: list[str] | None = None, calendars: list[str] | None = None, timeout: int = 3600,
+                    message: str = "Please review") -> str:
     name = f"ct-{uuid.uuid4().hex[:10]}"
-    steps = [{"name": f"ApproveLevel{i + 1}", "action": "aws:approve", "timeoutSeconds": 3600, "inputs": {
-        "Message": "Please review", "MinRequiredApprovals": required,
+    steps = [{"name": f"ApproveLevel{i + 1}", "action": "aws:approve", "timeoutSeconds": timeout, "inputs": {
+        "Message": message, "MinRequiredApprovals": required,
         "EnhancedApprovals": {"Approvers": [{"approver": "ops", "type": "IamRole", "minRequiredApprovals": 0}]}}}
         for i, required in enumerate(levels if levels is not None else [1])]
     content = {"schemaVersion": "0.3", "description": "test change template",
@@ -133,6 +134,29 @@ def test_rejected_change_request_never_runs(ssm):
         "AutomationExecutionMetadataList"] == []
     error = aws_error(lambda: approve(ssm, found_id))
     assert error["Code"] == "InvalidAutomationSignalException"
+
+
+def test_unanswered_approval_times_out_waiting(ssm):
+    template = change_template(ssm, timeout=1)
+    found_id = request(ssm, template, runbook(ssm, NAP))
+    found = wait_execution(ssm, found_id, timeout=20, wanted=ENDED)
+    assert found["AutomationExecutionStatus"] == "TimedOut"
+    step = steps_by_name(found)["ApproveLevel1"]
+    # aws:approve's ApprovalStatus: Approved, Rejected, or Waiting when the step ended with no verdict
+    assert step["StepStatus"] == "TimedOut" and step["Outputs"]["ApprovalStatus"] == ["Waiting"]
+
+
+def test_approval_levels_take_the_date_when_they_open(ssm):
+    template = change_template(ssm, levels=[1, 1], message="Review of {{global:DATE_TIME}}")
+    found_id = request(ssm, template, runbook(ssm, NAP))
+    first = wait_for_step(ssm, found_id, "ApproveLevel1", "Waiting")
+    time.sleep(1.1)  # DATE_TIME counts seconds: the second level opens at least one second later
+    approve(ssm, found_id)
+    second = wait_for_step(ssm, found_id, "ApproveLevel2", "Waiting")
+    opened = [json.loads(steps_by_name(found)[step]["Inputs"]["Message"]) for found, step in
+              ((first, "ApproveLevel1"), (second, "ApproveLevel2"))]
+    assert all(message.startswith("Review of 20") for message in opened), opened
+    assert opened[0] != opened[1]
 
 
 def test_scheduled_change_request_waits_for_its_time(ssm):

@@ -166,14 +166,15 @@ class ChangeRequestFlow:
         """An approval step starts waiting for its signals."""
         step = storage.step(conn, row["seq"], position)
         assert step is not None
-        inputs = self._inputs(row, json.loads(step["definition"]))
+        inputs = self._inputs(row, json.loads(step["definition"]), now)
         storage.update_step(conn, row["seq"], position, status=status.WAITING, started_at=now, attempt=1,
                             inputs=json.dumps(inputs, default=str))
         storage.update_execution(conn, row["seq"], current_step=step["name"], current_action=step["action"])
 
-    def _inputs(self, row: sqlite3.Row, definition: dict[str, Any]) -> dict[str, Any]:
+    def _inputs(self, row: sqlite3.Row, definition: dict[str, Any], now: float) -> dict[str, Any]:
+        # global:DATE/DATE_TIME are those of the substitution, when the approval level opens, as in a runbook
         system = variables.system_variables(row["id"], row["document_name"], row["account"], row["region"],
-                                            datetime.fromtimestamp(row["started_at"], timezone.utc))
+                                            datetime.fromtimestamp(now, timezone.utc))
         scope = variables.Scope(json.loads(row["parameters"]), {}, system, None)
         raw = definition.get("inputs") or {}
         try:
@@ -202,7 +203,8 @@ class ChangeRequestFlow:
         seconds = template.timeout_seconds(definition)
         if now >= (step["started_at"] or now) + seconds:
             message = TIMED_OUT.format(step=step["name"], seconds=seconds)
-            self._decide(conn, seq, step, status.TIMED_OUT, "Pending", signals, message, now)
+            # aws:approve reads Waiting when no verdict came before the step ended, as the runbook action does
+            self._decide(conn, seq, step, status.TIMED_OUT, "Waiting", signals, message, now)
             return ("end", status.TIMED_OUT, message)
         return None
 
