@@ -242,6 +242,27 @@ def test_tasks(ssm):
     assert error_of(command_task, ssm, window_id, targets)[0] == "ResourceLimitExceededException"
 
 
+def test_targetless_task_takes_no_rate_controls(ssm):
+    """A task without targets refuses MaxConcurrency and MaxErrors, registered or updated (the user guide's
+    troubleshooting page quotes both messages); it shows the placeholder 1 instead."""
+    window_id = window(ssm, AllowUnassociatedTargets=True)
+    automation = {"WindowId": window_id, "TaskArn": "AWS-RestartEC2Instance", "TaskType": "AUTOMATION"}
+    both = ("Maintenance window tasks without targets do not support MaxErrors values. "
+            "Maintenance window tasks without targets do not support MaxConcurrency values.")
+    assert error_of(ssm.register_task_with_maintenance_window, **automation, MaxConcurrency="2", MaxErrors="1") == (
+        "ValidationException", both)
+    assert error_of(ssm.register_task_with_maintenance_window, **automation, MaxConcurrency="2") == (
+        "ValidationException", "Maintenance window tasks without targets do not support MaxConcurrency values.")
+    task_id = ssm.register_task_with_maintenance_window(**automation)["WindowTaskId"]
+    assert error_of(ssm.update_maintenance_window_task, WindowId=window_id, WindowTaskId=task_id, MaxErrors="0") == (
+        "ValidationException", "Maintenance window tasks without targets do not support MaxErrors values.")
+    # given targets, the task takes them
+    targets = [{"Key": "InstanceIds", "Values": ["mi-0123456789abcdef0"]}]
+    updated = ssm.update_maintenance_window_task(WindowId=window_id, WindowTaskId=task_id, Targets=targets,
+                                                 MaxConcurrency="3", MaxErrors="0")
+    assert (updated["MaxConcurrency"], updated["MaxErrors"]) == ("3", "0")
+
+
 def test_history_of_an_unknown_execution(ssm):
     unknown = str(uuid.uuid4())
     assert error_of(ssm.get_maintenance_window_execution, WindowExecutionId=unknown) == (

@@ -100,6 +100,9 @@ BAD_TARGET_KEY = "Target key {key} isn't supported for a {kind}. Use {allowed}."
 UNASSOCIATED = ("Maintenance window {id} doesn't allow unassociated targets: a task's targets must be WindowTargetIds "
                 "of targets registered with the window.")
 RUN_COMMAND_NEEDS_TARGETS = "Targets are required for tasks of type RUN_COMMAND."
+# The user guide's troubleshooting page quotes both; AWS joins them when both are given, MaxErrors first
+# (terraform-provider-aws issue 19396).
+TARGETLESS_RATE_CONTROL = "Maintenance window tasks without targets do not support {member} values."
 IN_USE = "Target {target} is in use by task(s) {tasks} of maintenance window {id}."
 
 
@@ -307,7 +310,9 @@ class MaintenanceWindows:
     def register_task_with_maintenance_window(
         self, ctx: RequestContext, req: RegisterTaskWithMaintenanceWindowRequest
     ) -> RegisterTaskWithMaintenanceWindowResult:
-        definition = _task_defaults(_fields(req, TASK_FIELDS))
+        given = _fields(req, TASK_FIELDS)
+        _check_targetless(given, given)
+        definition = _task_defaults(given)
         task_id = self._register(ctx, req.WindowId, req.ClientToken, _hash(req), storage.TASKS, definition, "tasks",
                                  MAX_TASKS, check=lambda conn, window: _check_task(conn, window, definition))
         return RegisterTaskWithMaintenanceWindowResult.model_construct(WindowTaskId=task_id)
@@ -331,6 +336,7 @@ class MaintenanceWindows:
             row = self._task(conn, ctx, req.WindowId, req.WindowTaskId)
             old = json.loads(row["definition"])
             merged = _merged(old, given, bool(req.Replace), ("TaskArn",))
+            _check_targetless(merged, given)
             definition = _task_defaults({**merged, "TaskType": old["TaskType"]})
             _check_task(conn, self.window_row(conn, ctx, req.WindowId), definition)
             storage.update_member(conn, storage.TASKS, row["id"], definition)
@@ -464,10 +470,19 @@ def _window_target_ids(task: dict[str, Any]) -> set[str]:
     return {v for t in task.get("Targets") or [] if t.get("Key") == "WindowTargetIds" for v in t.get("Values") or []}
 
 
+def _check_targetless(task: dict[str, Any], given: dict[str, Any]) -> None:
+    """A task left without targets takes no MaxConcurrency or MaxErrors from the caller: it gets placeholders."""
+    if task.get("Targets"):
+        return
+    refused = [TARGETLESS_RATE_CONTROL.format(member=m) for m in ("MaxErrors", "MaxConcurrency") if m in given]
+    if refused:
+        raise ValidationException(" ".join(refused))
+
+
 def _task_defaults(definition: dict[str, Any]) -> dict[str, Any]:
     definition.setdefault("Priority", 1)
     definition.setdefault("CutoffBehavior", "CONTINUE_TASK")
-    if not definition.get("Targets"):  # a targetless task: the placeholders AWS inserts, whatever was given
+    if not definition.get("Targets"):  # a targetless task: the placeholders AWS inserts
         definition["MaxConcurrency"] = definition["MaxErrors"] = PLACEHOLDER
     definition.setdefault("MaxConcurrency", PLACEHOLDER)
     definition.setdefault("MaxErrors", PLACEHOLDER)
