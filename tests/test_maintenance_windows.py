@@ -263,6 +263,16 @@ def test_targetless_task_takes_no_rate_controls(ssm):
     assert (updated["MaxConcurrency"], updated["MaxErrors"]) == ("3", "0")
 
 
+def test_a_task_names_at_most_ten_window_targets(ssm):
+    """terraform-provider-aws issue 18372 quotes AWS: "ValidationException: The maximum number of window targets
+    is 10", for a task naming more (the window itself takes 100)."""
+    window_id = window(ssm)
+    ids = [target(ssm, window_id) for _ in range(11)]
+    assert error_of(command_task, ssm, window_id, [{"Key": "WindowTargetIds", "Values": ids}]) == (
+        "ValidationException", "The maximum number of window targets is 10")
+    command_task(ssm, window_id, [{"Key": "WindowTargetIds", "Values": ids[:10]}])
+
+
 def test_history_of_an_unknown_execution(ssm):
     unknown = str(uuid.uuid4())
     assert error_of(ssm.get_maintenance_window_execution, WindowExecutionId=unknown) == (

@@ -75,6 +75,9 @@ MAX_WINDOWS = 50
 MAX_TASKS = 20
 MAX_TARGETS = 100
 MAX_IDS_PER_TARGET = 50
+# ... and how many of the window's targets one task names (AWS's ValidationException, quoted in
+# terraform-provider-aws issue 18372).
+MAX_WINDOW_TARGETS_PER_TASK = 10
 WINDOW_FIELDS = ("Name", "Description", "StartDate", "EndDate", "Schedule", "ScheduleTimezone", "ScheduleOffset",
                  "Duration", "Cutoff", "AllowUnassociatedTargets")
 SCHEDULE_FIELDS = ("Schedule", "ScheduleTimezone", "ScheduleOffset", "StartDate", "EndDate")
@@ -103,6 +106,7 @@ RUN_COMMAND_NEEDS_TARGETS = "Targets are required for tasks of type RUN_COMMAND.
 # The user guide's troubleshooting page quotes both; AWS joins them when both are given, MaxErrors first
 # (terraform-provider-aws issue 19396).
 TARGETLESS_RATE_CONTROL = "Maintenance window tasks without targets do not support {member} values."
+TOO_MANY_WINDOW_TARGETS = "The maximum number of window targets is {n}"
 IN_USE = "Target {target} is in use by task(s) {tasks} of maintenance window {id}."
 
 
@@ -498,6 +502,9 @@ def _check_task(conn: Any, window: Any, definition: dict[str, Any]) -> None:
         raise ValidationException(UNASSOCIATED.format(id=window["id"]))
     _check_targets(targets, "task", lambda key: key == "WindowTargetIds" or _instance_key(key),
                    "WindowTargetIds, InstanceIds, tag:<key> or tag-key")
-    for target_id in _window_target_ids(definition):
+    window_targets = _window_target_ids(definition)
+    if len(window_targets) > MAX_WINDOW_TARGETS_PER_TASK:
+        raise ValidationException(TOO_MANY_WINDOW_TARGETS.format(n=MAX_WINDOW_TARGETS_PER_TASK))
+    for target_id in window_targets:
         if storage.member(conn, storage.TARGETS, window["id"], target_id) is None:
             raise DoesNotExistException(TARGET_NOT_FOUND.format(id=target_id))
