@@ -85,8 +85,9 @@ def test_window_create_get_update_delete(ssm):
 
 def test_window_checks(ssm):
     base = {"Name": "checked", "Schedule": FAR, "Duration": 2, "Cutoff": 1, "AllowUnassociatedTargets": False}
+    # AWS's words, its spelling included (quoted in awsdocs/aws-cloudformation-user-guide issue 891)
     assert error_of(ssm.create_maintenance_window, **{**base, "Cutoff": 2}) == (
-        "ValidationException", "Cutoff was 2 but must be smaller than 2 (Duration)")
+        "ValidationException", "Cuttoff was 2 but must be smaller than 1 (Duration - 1 )")
     code, message = error_of(ssm.create_maintenance_window, **{**base, "Duration": 25})
     assert code == "ValidationException" and "duration" in message
     for bad in ("cron(0 0 * * * *)", "rate(0 hours)", "every day", "cron(0 24 ? * * *)"):

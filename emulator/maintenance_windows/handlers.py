@@ -93,7 +93,10 @@ NOT_FOUND = "Maintenance window {id} does not exist"
 TARGET_NOT_FOUND = "Maintenance window target {id} does not exist"
 TASK_NOT_FOUND = "Maintenance window task {id} does not exist"
 TOKEN_MISMATCH = "The ClientToken {token} was used before with different parameters."
-CUTOFF = "Cutoff was {cutoff} but must be smaller than {duration} (Duration)"
+# AWS's message, its spelling included, as quoted in awsdocs/aws-cloudformation-user-guide issue 891 ("Cuttoff was
+# 12 but must be smaller than 5 (Duration - 1 )"); AWS's own examples (Duration 2, Cutoff 1) show Duration - 1 itself
+# is allowed.
+CUTOFF = "Cuttoff was {cutoff} but must be smaller than {limit} (Duration - 1 )"
 OFFSET_NEEDS_CRON = "ScheduleOffset can be used with cron expressions only."
 DATES = "EndDate {end} must be after StartDate {start}."
 REPLACE_NEEDS = "Replace needs every required field: {missing}."
@@ -436,7 +439,7 @@ def _merged(old: dict[str, Any], given: dict[str, Any], replace: bool, required:
 
 def _check_window(definition: dict[str, Any]) -> None:
     if definition["Cutoff"] >= definition["Duration"]:
-        raise ValidationException(CUTOFF.format(cutoff=definition["Cutoff"], duration=definition["Duration"]))
+        raise ValidationException(CUTOFF.format(cutoff=definition["Cutoff"], limit=definition["Duration"] - 1))
     sched = schedule.parse(definition)
     if definition.get("ScheduleOffset") and sched.kind != "cron":
         raise ValidationException(OFFSET_NEEDS_CRON)
