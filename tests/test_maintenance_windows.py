@@ -85,8 +85,9 @@ def test_window_create_get_update_delete(ssm):
 
 def test_window_checks(ssm):
     base = {"Name": "checked", "Schedule": FAR, "Duration": 2, "Cutoff": 1, "AllowUnassociatedTargets": False}
+    # AWS's words, its spelling included (quoted in awsdocs/aws-cloudformation-user-guide issue 891)
     assert error_of(ssm.create_maintenance_window, **{**base, "Cutoff": 2}) == (
-        "ValidationException", "Cutoff was 2 but must be smaller than 2 (Duration)")
+        "ValidationException", "Cuttoff was 2 but must be smaller than 1 (Duration - 1 )")
     code, message = error_of(ssm.create_maintenance_window, **{**base, "Duration": 25})
     assert code == "ValidationException" and "duration" in message
     for bad in ("cron(0 0 * * * *)", "rate(0 hours)", "every day", "cron(0 24 ? * * *)"):
@@ -240,6 +241,37 @@ def test_tasks(ssm):
     for _ in range(18):
         command_task(ssm, window_id, targets)
     assert error_of(command_task, ssm, window_id, targets)[0] == "ResourceLimitExceededException"
+
+
+def test_targetless_task_takes_no_rate_controls(ssm):
+    """A task without targets refuses MaxConcurrency and MaxErrors, registered or updated (the user guide's
+    troubleshooting page quotes both messages); it shows the placeholder 1 instead."""
+    window_id = window(ssm, AllowUnassociatedTargets=True)
+    automation = {"WindowId": window_id, "TaskArn": "AWS-RestartEC2Instance", "TaskType": "AUTOMATION"}
+    both = ("Maintenance window tasks without targets do not support MaxErrors values. "
+            "Maintenance window tasks without targets do not support MaxConcurrency values.")
+    assert error_of(ssm.register_task_with_maintenance_window, **automation, MaxConcurrency="2", MaxErrors="1") == (
+        "ValidationException", both)
+    assert error_of(ssm.register_task_with_maintenance_window, **automation, MaxConcurrency="2") == (
+        "ValidationException", "Maintenance window tasks without targets do not support MaxConcurrency values.")
+    task_id = ssm.register_task_with_maintenance_window(**automation)["WindowTaskId"]
+    assert error_of(ssm.update_maintenance_window_task, WindowId=window_id, WindowTaskId=task_id, MaxErrors="0") == (
+        "ValidationException", "Maintenance window tasks without targets do not support MaxErrors values.")
+    # given targets, the task takes them
+    targets = [{"Key": "InstanceIds", "Values": ["mi-0123456789abcdef0"]}]
+    updated = ssm.update_maintenance_window_task(WindowId=window_id, WindowTaskId=task_id, Targets=targets,
+                                                 MaxConcurrency="3", MaxErrors="0")
+    assert (updated["MaxConcurrency"], updated["MaxErrors"]) == ("3", "0")
+
+
+def test_a_task_names_at_most_ten_window_targets(ssm):
+    """terraform-provider-aws issue 18372 quotes AWS: "ValidationException: The maximum number of window targets
+    is 10", for a task naming more (the window itself takes 100)."""
+    window_id = window(ssm)
+    ids = [target(ssm, window_id) for _ in range(11)]
+    assert error_of(command_task, ssm, window_id, [{"Key": "WindowTargetIds", "Values": ids}]) == (
+        "ValidationException", "The maximum number of window targets is 10")
+    command_task(ssm, window_id, [{"Key": "WindowTargetIds", "Values": ids[:10]}])
 
 
 def test_history_of_an_unknown_execution(ssm):

@@ -154,3 +154,17 @@ def test_patch_properties(ssm):
         "ValidationException"
     assert error_of(ssm.describe_effective_patches_for_patch_baseline, BaselineId=DEBIAN_DEFAULT)[0] == \
         "UnsupportedOperatingSystem"
+
+
+def test_available_patches_take_every_key_aws_lists(ssm):
+    """DescribeAvailablePatches takes the keys its reference lists for Windows Server (PATCH_SET, PRODUCT,
+    PRODUCT_FAMILY, MSRC_SEVERITY, CLASSIFICATION, PATCH_ID) and Linux (PRODUCT, NAME, SEVERITY, EPOCH, VERSION,
+    RELEASE, ARCH, REPOSITORY, ADVISORY_ID, CVE_ID, BUGZILLA_ID)."""
+    keys = ("PATCH_SET", "PRODUCT_FAMILY", "MSRC_SEVERITY", "PATCH_ID", "EPOCH", "VERSION", "RELEASE", "ARCH",
+            "REPOSITORY", "ADVISORY_ID", "CVE_ID", "BUGZILLA_ID")
+    for key in keys:
+        found = ssm.describe_available_patches(Filters=[{"Key": "PRODUCT", "Values": ["AmazonLinux2"]},
+                                                        {"Key": key, "Values": ["x"]}])
+        assert found["Patches"] == [], key
+    assert error_of(ssm.describe_available_patches, Filters=[{"Key": "OWNER", "Values": ["x"]}])[0] == \
+        "ValidationException"

@@ -91,6 +91,12 @@ def test_scan_then_install_with_the_default_rocky_baseline(ssm, server, make_con
     assert missing["beta.noarch"]["Title"] == "beta.noarch:0:2.0-1"
     assert (missing["beta.noarch"]["Classification"], missing["beta.noarch"]["Severity"]) == ("Security", "Important")
     assert (missing["delta.noarch"]["Classification"], missing["delta.noarch"]["Severity"]) == ("Bugfix", "Moderate")
+    # DescribeAvailablePatches filters on and shows a package's advisory and its CVEs
+    [beta] = ssm.describe_available_patches(Filters=[{"Key": "CVE_ID", "Values": ["CVE-2024-0001"]}])["Patches"]
+    assert (beta["Title"], beta["AdvisoryIds"], beta["CVEIds"]) == ("beta.noarch:0:2.0-1", ["TEST-1"], ["CVE-2024-0001"])
+    assert [p["Title"] for p in ssm.describe_available_patches(Filters=[
+        {"Key": "ADVISORY_ID", "Values": ["TEST-2"]}, {"Key": "RELEASE", "Values": ["1"]}])["Patches"]] == [
+        "delta.noarch:0:2.0-1"]
     everything = patches(ssm, instance_id)
     assert everything["alpha.noarch"]["State"] == "INSTALLED_OTHER" and everything["alpha.noarch"]["Title"] == \
         "alpha.noarch:0:1.0-1"

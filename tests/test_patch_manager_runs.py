@@ -128,6 +128,12 @@ def test_scan_then_install_with_the_default_debian_baseline(ssm, server, make_co
     assert sorted(missing) == ["beta.all", "delta.all", "epsilon.all"]
     assert missing["beta.all"]["Title"] == "beta.all:0:2.0" and missing["beta.all"]["State"] == "MISSING"
     assert missing["beta.all"]["Classification"] == "Security" and missing["beta.all"]["Severity"] == "Important"
+    # DescribeAvailablePatches filters on the parts of a patch's title (name.arch:epoch:version-release) too
+    def available(**wanted: str) -> list[str]:
+        filters = [{"Key": k, "Values": [v]} for k, v in wanted.items()]
+        return [p["Title"] for p in ssm.describe_available_patches(Filters=filters)["Patches"]]
+    assert available(NAME="beta", ARCH="all", EPOCH="0", VERSION="2.0") == ["beta.all:0:2.0"]
+    assert available(NAME="beta", ARCH="amd64") == [] and available(NAME="beta", CVE_ID="CVE-2018-3615") == []
     everything = patches(ssm, instance_id)
     assert everything["alpha.all"]["State"] == "INSTALLED_OTHER" and everything["alpha.all"]["Title"] == \
         "alpha.all:0:1.0"

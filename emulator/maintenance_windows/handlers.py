@@ -75,6 +75,9 @@ MAX_WINDOWS = 50
 MAX_TASKS = 20
 MAX_TARGETS = 100
 MAX_IDS_PER_TARGET = 50
+# ... and how many of the window's targets one task names (AWS's ValidationException, quoted in
+# terraform-provider-aws issue 18372).
+MAX_WINDOW_TARGETS_PER_TASK = 10
 WINDOW_FIELDS = ("Name", "Description", "StartDate", "EndDate", "Schedule", "ScheduleTimezone", "ScheduleOffset",
                  "Duration", "Cutoff", "AllowUnassociatedTargets")
 SCHEDULE_FIELDS = ("Schedule", "ScheduleTimezone", "ScheduleOffset", "StartDate", "EndDate")
@@ -90,7 +93,10 @@ NOT_FOUND = "Maintenance window {id} does not exist"
 TARGET_NOT_FOUND = "Maintenance window target {id} does not exist"
 TASK_NOT_FOUND = "Maintenance window task {id} does not exist"
 TOKEN_MISMATCH = "The ClientToken {token} was used before with different parameters."
-CUTOFF = "Cutoff was {cutoff} but must be smaller than {duration} (Duration)"
+# AWS's message, its spelling included, as quoted in awsdocs/aws-cloudformation-user-guide issue 891 ("Cuttoff was
+# 12 but must be smaller than 5 (Duration - 1 )"); AWS's own examples (Duration 2, Cutoff 1) show Duration - 1 itself
+# is allowed.
+CUTOFF = "Cuttoff was {cutoff} but must be smaller than {limit} (Duration - 1 )"
 OFFSET_NEEDS_CRON = "ScheduleOffset can be used with cron expressions only."
 DATES = "EndDate {end} must be after StartDate {start}."
 REPLACE_NEEDS = "Replace needs every required field: {missing}."
@@ -100,6 +106,10 @@ BAD_TARGET_KEY = "Target key {key} isn't supported for a {kind}. Use {allowed}."
 UNASSOCIATED = ("Maintenance window {id} doesn't allow unassociated targets: a task's targets must be WindowTargetIds "
                 "of targets registered with the window.")
 RUN_COMMAND_NEEDS_TARGETS = "Targets are required for tasks of type RUN_COMMAND."
+# The user guide's troubleshooting page quotes both; AWS joins them when both are given, MaxErrors first
+# (terraform-provider-aws issue 19396).
+TARGETLESS_RATE_CONTROL = "Maintenance window tasks without targets do not support {member} values."
+TOO_MANY_WINDOW_TARGETS = "The maximum number of window targets is {n}"
 IN_USE = "Target {target} is in use by task(s) {tasks} of maintenance window {id}."
 
 
@@ -307,7 +317,9 @@ class MaintenanceWindows:
     def register_task_with_maintenance_window(
         self, ctx: RequestContext, req: RegisterTaskWithMaintenanceWindowRequest
     ) -> RegisterTaskWithMaintenanceWindowResult:
-        definition = _task_defaults(_fields(req, TASK_FIELDS))
+        given = _fields(req, TASK_FIELDS)
+        _check_targetless(given, given)
+        definition = _task_defaults(given)
         task_id = self._register(ctx, req.WindowId, req.ClientToken, _hash(req), storage.TASKS, definition, "tasks",
                                  MAX_TASKS, check=lambda conn, window: _check_task(conn, window, definition))
         return RegisterTaskWithMaintenanceWindowResult.model_construct(WindowTaskId=task_id)
@@ -331,6 +343,7 @@ class MaintenanceWindows:
             row = self._task(conn, ctx, req.WindowId, req.WindowTaskId)
             old = json.loads(row["definition"])
             merged = _merged(old, given, bool(req.Replace), ("TaskArn",))
+            _check_targetless(merged, given)
             definition = _task_defaults({**merged, "TaskType": old["TaskType"]})
             _check_task(conn, self.window_row(conn, ctx, req.WindowId), definition)
             storage.update_member(conn, storage.TASKS, row["id"], definition)
@@ -426,7 +439,7 @@ def _merged(old: dict[str, Any], given: dict[str, Any], replace: bool, required:
 
 def _check_window(definition: dict[str, Any]) -> None:
     if definition["Cutoff"] >= definition["Duration"]:
-        raise ValidationException(CUTOFF.format(cutoff=definition["Cutoff"], duration=definition["Duration"]))
+        raise ValidationException(CUTOFF.format(cutoff=definition["Cutoff"], limit=definition["Duration"] - 1))
     sched = schedule.parse(definition)
     if definition.get("ScheduleOffset") and sched.kind != "cron":
         raise ValidationException(OFFSET_NEEDS_CRON)
@@ -464,10 +477,19 @@ def _window_target_ids(task: dict[str, Any]) -> set[str]:
     return {v for t in task.get("Targets") or [] if t.get("Key") == "WindowTargetIds" for v in t.get("Values") or []}
 
 
+def _check_targetless(task: dict[str, Any], given: dict[str, Any]) -> None:
+    """A task left without targets takes no MaxConcurrency or MaxErrors from the caller: it gets placeholders."""
+    if task.get("Targets"):
+        return
+    refused = [TARGETLESS_RATE_CONTROL.format(member=m) for m in ("MaxErrors", "MaxConcurrency") if m in given]
+    if refused:
+        raise ValidationException(" ".join(refused))
+
+
 def _task_defaults(definition: dict[str, Any]) -> dict[str, Any]:
     definition.setdefault("Priority", 1)
     definition.setdefault("CutoffBehavior", "CONTINUE_TASK")
-    if not definition.get("Targets"):  # a targetless task: the placeholders AWS inserts, whatever was given
+    if not definition.get("Targets"):  # a targetless task: the placeholders AWS inserts
         definition["MaxConcurrency"] = definition["MaxErrors"] = PLACEHOLDER
     definition.setdefault("MaxConcurrency", PLACEHOLDER)
     definition.setdefault("MaxErrors", PLACEHOLDER)
@@ -483,6 +505,9 @@ def _check_task(conn: Any, window: Any, definition: dict[str, Any]) -> None:
         raise ValidationException(UNASSOCIATED.format(id=window["id"]))
     _check_targets(targets, "task", lambda key: key == "WindowTargetIds" or _instance_key(key),
                    "WindowTargetIds, InstanceIds, tag:<key> or tag-key")
-    for target_id in _window_target_ids(definition):
+    window_targets = _window_target_ids(definition)
+    if len(window_targets) > MAX_WINDOW_TARGETS_PER_TASK:
+        raise ValidationException(TOO_MANY_WINDOW_TARGETS.format(n=MAX_WINDOW_TARGETS_PER_TASK))
+    for target_id in window_targets:
         if storage.member(conn, storage.TARGETS, window["id"], target_id) is None:
             raise DoesNotExistException(TARGET_NOT_FOUND.format(id=target_id))

@@ -55,6 +55,11 @@ PLUGIN = "aws:runPatchBaseline"
 RESOURCE_TYPE = "PatchBaseline"
 MAX_BASELINES = 50  # Service Quotas: "Patch baselines per account"
 MAX_GROUPS_PER_BASELINE = 25  # Service Quotas: "Patch groups per patch baseline"
+# DescribeAvailablePatches' filter keys: those its reference lists for Windows Server and for Linux (and PRIORITY,
+# Debian's and Ubuntu's severity).
+AVAILABLE_PATCH_KEYS = ("PATCH_SET", "PRODUCT", "PRODUCT_FAMILY", "MSRC_SEVERITY", "CLASSIFICATION", "PATCH_ID", "NAME",
+                        "SEVERITY", "EPOCH", "VERSION", "RELEASE", "ARCH", "REPOSITORY", "ADVISORY_ID", "CVE_ID",
+                        "BUGZILLA_ID", "PRIORITY")
 T = TypeVar("T")
 
 
@@ -358,7 +363,7 @@ class PatchManager:
     @operation("DescribeAvailablePatches")
     def describe_available_patches(self, ctx: RequestContext,
                                    req: DescribeAvailablePatchesRequest) -> DescribeAvailablePatchesResult:
-        wanted = _filters(req.Filters, ("PRODUCT", "NAME", "CLASSIFICATION", "SEVERITY", "PRIORITY"))
+        wanted = _filters(req.Filters, AVAILABLE_PATCH_KEYS)
         with self.db.read() as conn:
             states = storage.states(conn, ctx.account_id, ctx.region)
         seen: dict[str, dict[str, Any]] = {}

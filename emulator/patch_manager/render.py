@@ -116,17 +116,30 @@ def state_filter(f: InstancePatchStateFilter) -> Callable[[Mapping[str, Any]], b
     raise InvalidFilter(f"The filter key {f.Key} isn't valid.")
 
 
-def available(p: Mapping[str, Any]) -> Patch:
+def _properties(p: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A recorded patch's properties by DescribeAvailablePatches' filter keys; its title is
+    name.arch:epoch:version-release."""
     name, arch = p["KBId"].rsplit(".", 1)
     epoch, version = p["Title"].split(":", 2)[1:]
     upstream, _, release = version.rpartition("-") if "-" in version else (version, "", "")
+    return {"PRODUCT": [p.get("_product", "")], "NAME": [name], "ARCH": [arch], "EPOCH": [epoch],
+            "VERSION": [upstream], "RELEASE": [release], "CLASSIFICATION": [p["Classification"]],
+            "SEVERITY": [p["Severity"]], "PRIORITY": [p["Severity"]], **p.get("_properties", {})}
+
+
+def available(p: Mapping[str, Any]) -> Patch:
+    found = _properties(p)
+    epoch = found["EPOCH"][0]
     return Patch.model_construct(
-        Id=p["Title"], Title=p["Title"], Name=name, Arch=arch, Epoch=int(epoch) if epoch.isdigit() else 0,
-        Version=upstream, Release=release, Classification=p["Classification"], Severity=p["Severity"],
-        Product=p.get("_product") or None)
+        Id=p["Title"], Title=p["Title"], Name=found["NAME"][0], Arch=found["ARCH"][0],
+        Epoch=int(epoch) if epoch.isdigit() else 0, Version=found["VERSION"][0], Release=found["RELEASE"][0],
+        Classification=p["Classification"], Severity=p["Severity"], Product=p.get("_product") or None,
+        Repository=(found.get("REPOSITORY") or [None])[0], AdvisoryIds=found.get("ADVISORY_ID"),
+        CVEIds=found.get("CVE_ID"), BugzillaIds=found.get("BUGZILLA_ID"))
 
 
 def available_matches(p: Mapping[str, Any], wanted: Mapping[str, list[str]]) -> bool:
-    attributes = {"PRODUCT": p.get("_product", ""), "NAME": p["KBId"].rsplit(".", 1)[0],
-                  "CLASSIFICATION": p["Classification"], "SEVERITY": p["Severity"], "PRIORITY": p["Severity"]}
-    return all(attributes[k] in v for k, v in wanted.items())
+    """Every filter matches one of the patch's values for its key; a key the patch has no value for (Windows'
+    PATCH_SET, MSRC_SEVERITY... on a Linux package) matches nothing."""
+    found = _properties(p)
+    return all(any(v in values for v in found.get(k, [])) for k, values in wanted.items())

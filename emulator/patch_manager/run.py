@@ -74,10 +74,17 @@ def _patch(pkg: Package, product: str) -> Patch:
         **pkg.attributes}, noticed=pkg.noticed, released=pkg.released)
 
 
+# What a patch's record keeps of the properties DescribeAvailablePatches filters on beyond its title.
+RECORDED_PROPERTIES = ("REPOSITORY", "ADVISORY_ID", "CVE_ID", "BUGZILLA_ID")
+
+
 def _record(p: Patch, state: str, installed_time: float | None, level: str) -> dict[str, Any]:
+    properties = {k: list(v) if isinstance(v, tuple) else [v]
+                  for k in RECORDED_PROPERTIES if (v := p.attributes.get(k))}
     return {"Title": p.title, "KBId": p.kb_id, "Classification": p.attributes.get("CLASSIFICATION", ""),
             "Severity": p.attributes.get("SEVERITY", ""), "State": state, "InstalledTime": installed_time or 0.0,
-            "_level": level, "_security": p.security, "_name": p.name, "_version": p.version}
+            "_level": level, "_security": p.security, "_name": p.name, "_version": p.version,
+            "_properties": properties}
 
 
 def assess(scan: Scan, d: Mapping[str, Any], product: str, now: float, *,
