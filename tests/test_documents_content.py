@@ -48,6 +48,14 @@ def test_malformed_json_and_yaml(ssm):
     assert refused(ssm, "[1, 2]")[0] == "InvalidDocumentContent"
 
 
+def test_malformed_json_points_past_an_unknown_word(ssm):
+    # A URL given as content: AWS's parser reads the word "https" before it gives up, so it points
+    # at Column: 6 (awslabs/amazon-eks-ami#716 and #1227).
+    url = "https://raw.githubusercontent.com/awslabs/amazon-eks-ami/master/log-collector-script/linux/eks-ssm-content.json"
+    assert refused(ssm, url) == ("InvalidDocumentContent", "JSON not well-formed. at Line: 1, Column: 6")
+    assert refused(ssm, '{\n  "a": yes please}')[1] == "JSON not well-formed. at Line: 2, Column: 11"
+
+
 def test_content_size_limit(ssm):
     body = v22(step())
     body["description"] = "x" * (64 * 1024)
