@@ -48,6 +48,14 @@ def test_malformed_json_and_yaml(ssm):
     assert refused(ssm, "[1, 2]")[0] == "InvalidDocumentContent"
 
 
+def test_malformed_json_points_past_an_unknown_word(ssm):
+    # A URL given as content: AWS's parser reads the word "https" before it gives up, so it points
+    # at Column: 6 (awslabs/amazon-eks-ami#716 and #1227).
+    url = "https://raw.githubusercontent.com/awslabs/amazon-eks-ami/master/log-collector-script/linux/eks-ssm-content.json"
+    assert refused(ssm, url) == ("InvalidDocumentContent", "JSON not well-formed. at Line: 1, Column: 6")
+    assert refused(ssm, '{\n  "a": yes please}')[1] == "JSON not well-formed. at Line: 2, Column: 11"
+
+
 def test_content_size_limit(ssm):
     body = v22(step())
     body["description"] = "x" * (64 * 1024)
@@ -75,6 +83,14 @@ def test_schema_version_must_suit_the_type(ssm, document_type, version):
     assert (code, message) == (
         "InvalidDocumentSchemaVersion", f"{version} is not a valid schema version for {document_type} document type"
     )
+
+
+@pytest.mark.parametrize("document_type", ["Command", "Automation"])
+def test_schema_version_unknown_to_ssm_is_invalid_content(ssm, document_type):
+    # Not a schema version of any type: "InvalidDocumentContent: Document schema version is invalid. Value: 3.0"
+    # (hashicorp/terraform-provider-aws#21213), unlike a version of another type (InvalidDocumentSchemaVersion).
+    code, message = refused(ssm, {"schemaVersion": "3.0", "mainSteps": [step()]}, document_type)
+    assert (code, message) == ("InvalidDocumentContent", "Document schema version is invalid. Value: 3.0")
 
 
 def test_schema_version_is_required(ssm):
@@ -223,6 +239,20 @@ def test_automation_rules(ssm, steps, needle):
     assert needle in message
 
 
+@pytest.mark.parametrize("operator", ["Or", "And"])
+def test_automation_branch_operators_need_two_expressions(ssm, operator):
+    # "Expect at lease two expressions for operator: Or in step: branchOnInstanceState. Provided: 1"
+    # (awsdocs/aws-systems-manager-user-guide#186), AWS's wording, typo included.
+    branch = {"name": "branchOnInstanceState", "action": "aws:branch", "inputs": {"Choices": [
+        {"NextStep": "wait", operator: [{"Variable": "{{ Mode }}", "StringEquals": "a"}]}]}}
+    wait = {"name": "wait", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}}
+    body = runbook(branch, wait, parameters={"Mode": {"type": "String"}})
+    assert refused(ssm, body, "Automation") == ("InvalidDocumentContent", (
+        f"Expect at lease two expressions for operator: {operator} in step: branchOnInstanceState. Provided: 1"))
+    branch["inputs"]["Choices"][0][operator].append({"Variable": "{{ Mode }}", "StringEquals": "b"})
+    assert create(ssm, body, "Automation")["SchemaVersion"] == "0.3"
+
+
 def test_automation_resource_types_are_runbook_only(ssm):
     body = v22(step(), parameters={"i": {"type": "AWS::EC2::Instance::Id"}})
     assert refused(ssm, body)[0] == "InvalidDocumentContent"
@@ -236,6 +266,21 @@ def test_automation_yaml(ssm):
     )
     d = create(ssm, content, "Automation", fmt="YAML")
     assert (d["DocumentFormat"], d["Description"]) == ("YAML", "yaml runbook")
+
+
+# --- CloudFormation ----------------------------------------------------------------------------
+
+
+def test_cloudformation_documents_wrap_a_template(ssm):
+    # A template pasted as is: AWS answers with its JSON-schema check's own text (aws/aws-cli#8253).
+    code, message = refused(ssm, {"Resources": {}}, "CloudFormation")
+    assert (code, message) == ("InvalidDocumentContent", (
+        '[message: "object has missing required properties ([\\"schemaVersion\\",\\"templateBody\\"])"'
+        " - parent node: /]"))
+    code, message = refused(ssm, {"schemaVersion": "1.0"}, "CloudFormation")
+    assert message == '[message: "object has missing required properties ([\\"templateBody\\"])" - parent node: /]'
+    d = create(ssm, {"schemaVersion": "1.0", "templateBody": {"Resources": {}}}, "CloudFormation")
+    assert (d["DocumentType"], d["SchemaVersion"]) == ("CloudFormation", "1.0")
 
 
 # --- Session -----------------------------------------------------------------------------------

@@ -73,7 +73,18 @@ def parse(content: str, document_format: str) -> Any:
     try:
         return json.loads(content)
     except json.JSONDecodeError as exc:
-        raise InvalidDocumentContent(f"JSON not well-formed. at Line: {exc.lineno}, Column: {exc.colno}") from None
+        column = exc.colno + (_word_length(content, exc.pos) if exc.msg == "Expecting value" else 0)
+        raise InvalidDocumentContent(f"JSON not well-formed. at Line: {exc.lineno}, Column: {column}") from None
+
+
+def _word_length(content: str, pos: int) -> int:
+    """The length of the unknown word (a URL's "https", `yes`) where a value was expected: AWS's
+    parser reads it whole before it gives up, so it points past it ("https://..." fails at
+    Column: 6, awslabs/amazon-eks-ami#716)."""
+    end = pos
+    while end < len(content) and (content[end].isalnum() or content[end] in "_$"):
+        end += 1
+    return end - pos if end > pos and not content[pos].isdigit() else 0
 
 
 def render(body: Any, document_format: str) -> str:

@@ -9,6 +9,7 @@ UpdateDocument and returns the schema version and the platform types the content
 - Automation and Automation.ChangeTemplate 0.3: `mainSteps` of uniquely named steps running
   known automation actions, `nextStep`/`onFailure` naming existing steps;
 - Session 1.0: a known `sessionType` with `inputs` (Standard_Stream) or `properties`;
+- CloudFormation: a `schemaVersion` and the `templateBody` it wraps;
 - any other type: well-formed JSON/YAML is enough.
 
 For these types `parameters` are checked by parameters.declare, and every `{{ name }}` the
@@ -69,6 +70,14 @@ SCHEMA_VERSIONS: dict[str, tuple[str, ...]] = {
     "Automation.ChangeTemplate": ("0.3",),
     "Session": ("1.0",),
 }
+# A version no type knows is refused as content: "InvalidDocumentContent: Document schema version is
+# invalid. Value: 3.0" (hashicorp/terraform-provider-aws#21213); one of another type's versions is
+# InvalidDocumentSchemaVersion ("2.0 is not a valid schema version for Session document type").
+KNOWN_SCHEMA_VERSIONS = frozenset(v for versions in SCHEMA_VERSIONS.values() for v in versions)
+# A CloudFormation document wraps a template; SSM checks it against a JSON schema whose errors it
+# answers verbatim: '[message: "object has missing required properties ([\"schemaVersion\",
+# \"templateBody\"])" - parent node: /]' (aws/aws-cli#8253).
+CLOUDFORMATION_REQUIRED = ("schemaVersion", "templateBody")
 
 _STEP_NAME = re.compile(r"^[a-zA-Z0-9_.\-]{1,128}$")
 _AUTOMATION_STEP_NAME = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
@@ -95,12 +104,16 @@ def schema_version_of(body: dict[str, Any]) -> str | None:
 def check(body: dict[str, Any], document_type: str) -> tuple[str | None, tuple[str, ...], tuple[params.DeclaredParameter, ...]]:
     """Validate parsed content for its type: (schema version, platform types, parameters)."""
     allowed = SCHEMA_VERSIONS.get(document_type)
+    if document_type == "CloudFormation":
+        _cloudformation(body)
     if allowed is None:  # other types: well-formed JSON/YAML is all that is checked
         raw = body.get("schemaVersion")
         return (raw if isinstance(raw, str) else None), (), ()
     version = schema_version_of(body)
     if version is None:
         raise _bad("The schemaVersion field is required.")
+    if version not in KNOWN_SCHEMA_VERSIONS:
+        raise _bad(f"Document schema version is invalid. Value: {version}")
     if version not in allowed:
         raise InvalidDocumentSchemaVersion(f"{version} is not a valid schema version for {document_type} document type")
     automation = document_type in ("Automation", "Automation.ChangeTemplate")
@@ -233,6 +246,8 @@ def _automation(body: dict[str, Any]) -> None:
             raise _bad(f"Step {name} must have inputs.")
         if inputs is not None and not isinstance(inputs, dict):
             raise _bad(f"The inputs of step {name} must be a map.")
+        if action == "aws:branch" and isinstance(inputs, dict):
+            _branch(name, inputs.get("Choices"))
     known = {name for name, _ in steps}
     for name, step in steps:
         targets = [step.get("nextStep")] + [
@@ -241,6 +256,35 @@ def _automation(body: dict[str, Any]) -> None:
         for target in targets:
             if target is not None and target not in known:
                 raise _bad(f"Step {name} refers to step {target}, which doesn't exist.")
+
+
+def _branch(step: str, choices: Any) -> None:
+    """And and Or combine two expressions or more, at any depth of a choice."""
+    stack = list(choices) if isinstance(choices, list) else []
+    while stack:
+        choice = stack.pop()
+        if not isinstance(choice, dict):
+            continue
+        for operator in ("And", "Or"):
+            operands = choice.get(operator)
+            if isinstance(operands, list):
+                if len(operands) < 2:
+                    # AWS's wording, typo included (awsdocs/aws-systems-manager-user-guide#186).
+                    raise _bad(f"Expect at lease two expressions for operator: {operator} in step: {step}. "
+                               f"Provided: {len(operands)}")
+                stack.extend(operands)
+        negated = choice.get("Not")
+        stack.extend(negated if isinstance(negated, list) else [negated])
+
+
+# --- CloudFormation ----------------------------------------------------------------------------
+
+
+def _cloudformation(body: dict[str, Any]) -> None:
+    missing = [key for key in CLOUDFORMATION_REQUIRED if key not in body]
+    if missing:
+        names = ",".join(f'\\"{key}\\"' for key in missing)
+        raise _bad(f'[message: "object has missing required properties ([{names}])" - parent node: /]')
 
 
 # --- Session -----------------------------------------------------------------------------------
