@@ -56,7 +56,9 @@ def test_wrong_secret_is_invalid_signature(verifying):
     with pytest.raises(ClientError) as err:
         ssm.describe_parameters()
     assert err.value.response["Error"]["Code"] == "InvalidSignatureException"
-    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # AWS's JSON services answer credential errors with 400, not 403 (aws-sdk-ruby#431 shows an
+    # x-amz-json-1.1 InvalidSignatureException as "HTTP/1.1 400 Bad Request")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_unknown_key_is_unrecognized_client(verifying):
@@ -65,12 +67,20 @@ def test_unknown_key_is_unrecognized_client(verifying):
         ssm.describe_parameters()
     assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
     assert err.value.response["Error"]["Message"] == "The security token included in the request is invalid."
+    # as SSM answers it: "Service: AWSSimpleSystemsManagement; Status Code: 400; Error Code:
+    # UnrecognizedClientException" (coveooss/spring-boot-parameter-store-integration#3)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_unsigned_request_is_refused_when_verifying(verifying):
     resp = raw_call(verifying.url, "DescribeParameters", {})
-    assert resp.status == 403
-    assert resp.json["__type"] == "MissingAuthenticationTokenException"
+    # the JSON services' front door, e.g. DynamoDB's: "Request is missing Authentication Token
+    # (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: MissingAuthenticationTokenException"
+    assert resp.status == 400
+    assert resp.json == {
+        "__type": "MissingAuthenticationTokenException",
+        "message": "Request is missing Authentication Token",
+    }
 
 
 def test_incomplete_signature(verifying):
@@ -80,8 +90,11 @@ def test_incomplete_signature(verifying):
         {},
         headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDGOOD/20260101/us-east-1/ssm/aws4_request"},
     )
-    assert resp.status == 403
-    assert resp.json["__type"] == "IncompleteSignature"
+    # JSON services name it IncompleteSignatureException, with a 400 (iann0036/cloud9-sync#10,
+    # prometheus-community/yet-another-cloudwatch-exporter#169); "IncompleteSignature" is the query
+    # protocol's code (SQS, IAM)
+    assert resp.status == 400
+    assert resp.json["__type"] == "IncompleteSignatureException"
 
 
 def test_verify_flag_on_the_command_line(start_emulator, tmp_path):

@@ -30,7 +30,9 @@ from emulator.protocol.errors import (
 from emulator.protocol.sigv4 import parse_credential, verify
 
 UNRECOGNIZED_CLIENT_MESSAGE = "The security token included in the request is invalid."
-MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
+# The JSON services' wording (DynamoDB's "Request is missing Authentication Token ... Status Code: 400; Error Code:
+# MissingAuthenticationTokenException"); the shorter "Missing Authentication Token" is API Gateway's.
+MISSING_TOKEN_MESSAGE = "Request is missing Authentication Token"
 EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
 # AWS's temporary (STS) access keys begin so; only such keys are looked up among the emulator's temporary keys,
 # which keeps the store out of every other request's path.
@@ -79,7 +81,7 @@ class IdentityResolver:
     def resolve(
         self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
-        """The caller of this request; raises the 403 errors AWS answers for bad credentials.
+        """The caller of this request; raises the errors AWS answers for bad credentials.
 
         `headers` must look names up case-insensitively; `query_string` is raw (percent-encoded);
         `path` should be the path as sent on the wire (it only matters when verifying).
