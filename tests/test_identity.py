@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import make_client
 from wire import raw_call
@@ -122,3 +125,16 @@ def test_garbled_signature_is_tolerated_without_verification(client_factory, emu
     )
     assert resp.status == 200, resp.body
     assert resp.json["Parameter"]["ARN"] == "arn:aws:ssm:ap-south-1:123456789012:parameter/loose"
+
+
+def test_credential_scoped_to_another_service_is_refused(verifying):
+    # a request signed for another service, with the right key and secret, is refused before its signature is
+    # checked; aws/aws-sdk-ruby#431 shows AWS's answer (400, InvalidSignatureException) for EMR
+    request = AWSRequest("POST", f"{verifying.url}/", data=b"{}", headers={"X-Amz-Target": "AmazonSSM.DescribeParameters"})
+    SigV4Auth(Credentials("AKIDGOOD", "right-secret"), "ec2", "us-east-1").add_auth(request)
+    resp = raw_call(verifying.url, "DescribeParameters", b"{}", headers=dict(request.headers))
+    assert resp.status == 400
+    assert resp.json == {
+        "__type": "InvalidSignatureException",
+        "message": "Credential should be scoped to correct service: 'ssm'. ",
+    }

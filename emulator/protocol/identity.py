@@ -24,6 +24,7 @@ from api_models._runtime import ServiceError
 from emulator.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Caller
 from emulator.protocol.errors import (
     ExpiredTokenException,
+    InvalidSignatureException,
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
@@ -37,6 +38,8 @@ EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
 # AWS's temporary (STS) access keys begin so; only such keys are looked up among the emulator's temporary keys,
 # which keeps the store out of every other request's path.
 TEMPORARY_KEY_PREFIX = "ASIA"
+# The service a signature must be scoped to: SSM's signing name in botocore's model (its endpoint prefix).
+SIGNING_NAME = "ssm"
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class IdentityResolver:
             secret = temporary.secret_access_key if temporary else self.secret_keys.get(info.access_key)
             if secret is None:
                 raise UnrecognizedClientException(UNRECOGNIZED_CLIENT_MESSAGE)
+            if info.service != SIGNING_NAME:
+                raise InvalidSignatureException(f"Credential should be scoped to correct service: '{SIGNING_NAME}'. ")
             verify(info, method, path, query_string, headers, body, secret, self._clock())
         if temporary is not None:
             return Caller(temporary.account_id, info.region, info.access_key, temporary.arn)
