@@ -1,6 +1,7 @@
 """Who a request is made as: account from the access key, region from the signature scope."""
 from __future__ import annotations
 
+import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -138,3 +139,16 @@ def test_credential_scoped_to_another_service_is_refused(verifying):
         "__type": "InvalidSignatureException",
         "message": "Credential should be scoped to correct service: 'ssm'. ",
     }
+
+
+def test_session_token_with_a_long_term_key_is_refused(verifying):
+    # a session token belongs to temporary credentials; a stale one left beside new long-term keys makes AWS refuse
+    # every call (aws/aws-cli#1341) with "The security token included in the request is invalid."
+    ssm = boto3.client(
+        "ssm", endpoint_url=verifying.url, region_name="us-east-1", aws_access_key_id="AKIDGOOD",
+        aws_secret_access_key="right-secret", aws_session_token="left-over-token",
+    )
+    with pytest.raises(ClientError) as err:
+        ssm.describe_parameters()
+    assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert err.value.response["Error"]["Message"] == "The security token included in the request is invalid."

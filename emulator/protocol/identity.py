@@ -96,10 +96,13 @@ class IdentityResolver:
             if self.verify_signatures:
                 raise MissingAuthenticationTokenException(MISSING_TOKEN_MESSAGE)
             return self._unsigned
-        temporary = self._temporary(info.access_key, info.security_token or headers.get("X-Amz-Security-Token"))
+        session_token = info.security_token or headers.get("X-Amz-Security-Token")
+        temporary = self._temporary(info.access_key, session_token)
         if self.verify_signatures:
             secret = temporary.secret_access_key if temporary else self.secret_keys.get(info.access_key)
-            if secret is None:
+            # a session token only belongs with the temporary key it was issued with: beside a long-term key it is
+            # one AWS cannot recognise either (a stale AWS_SESSION_TOKEN left with new keys, aws/aws-cli#1341)
+            if secret is None or (temporary is None and session_token):
                 raise UnrecognizedClientException(UNRECOGNIZED_CLIENT_MESSAGE)
             if info.service != SIGNING_NAME:
                 raise InvalidSignatureException(f"Credential should be scoped to correct service: '{SIGNING_NAME}'. ")
