@@ -63,6 +63,12 @@ def test_wrong_secret_is_invalid_signature(verifying):
     # AWS's JSON services answer credential errors with 400, not 403 (aws-sdk-ruby#431 shows an
     # x-amz-json-1.1 InvalidSignatureException as "HTTP/1.1 400 Bad Request")
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # SSM's body is the bare sentence, without the canonical request that REST services append
+    # (CrowdStrike/falcon-scripts#126 quotes SSM Parameter Store's whole answer)
+    assert err.value.response["Error"]["Message"] == (
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+        "Access Key and signing method. Consult the service documentation for details."
+    )
 
 
 def test_unknown_key_is_unrecognized_client(verifying):

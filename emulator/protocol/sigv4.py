@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 from emulator.protocol.errors import IncompleteSignatureException, InvalidSignatureException
+
+log = logging.getLogger("ssm_emulator.protocol")
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -137,12 +140,10 @@ def verify(
         signing_key(secret_key, info.date, info.region, info.service), to_sign.encode(), hashlib.sha256
     ).hexdigest()
     if not hmac.compare_digest(expected, info.signature):
-        # Like AWS's JSON services, say what we signed: it is what a client author needs.
-        raise InvalidSignatureException(
-            f"{SIGNATURE_MISMATCH_MESSAGE}\n\n"
-            f"The Canonical String for this request should have been\n'{canonical}'\n\n"
-            f"The String-to-Sign should have been\n'{to_sign}'\n"
-        )
+        # AWS's JSON services answer the bare sentence (REST services append the canonical request); what we
+        # signed goes to the server log instead, as it is what a client author needs.
+        log.info("signature mismatch: canonical request\n%s\nstring to sign\n%s", canonical, to_sign)
+        raise InvalidSignatureException(SIGNATURE_MISMATCH_MESSAGE)
 
 
 def canonical_request(
