@@ -1,7 +1,11 @@
 """Who a request is made as: account from the access key, region from the signature scope."""
 from __future__ import annotations
 
+import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from conftest import make_client
 from wire import raw_call
@@ -56,7 +60,15 @@ def test_wrong_secret_is_invalid_signature(verifying):
     with pytest.raises(ClientError) as err:
         ssm.describe_parameters()
     assert err.value.response["Error"]["Code"] == "InvalidSignatureException"
-    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    # AWS's JSON services answer credential errors with 400, not 403 (aws-sdk-ruby#431 shows an
+    # x-amz-json-1.1 InvalidSignatureException as "HTTP/1.1 400 Bad Request")
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    # SSM's body is the bare sentence, without the canonical request that REST services append
+    # (CrowdStrike/falcon-scripts#126 quotes SSM Parameter Store's whole answer)
+    assert err.value.response["Error"]["Message"] == (
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+        "Access Key and signing method. Consult the service documentation for details."
+    )
 
 
 def test_unknown_key_is_unrecognized_client(verifying):
@@ -65,12 +77,20 @@ def test_unknown_key_is_unrecognized_client(verifying):
         ssm.describe_parameters()
     assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
     assert err.value.response["Error"]["Message"] == "The security token included in the request is invalid."
+    # as SSM answers it: "Service: AWSSimpleSystemsManagement; Status Code: 400; Error Code:
+    # UnrecognizedClientException" (coveooss/spring-boot-parameter-store-integration#3)
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_unsigned_request_is_refused_when_verifying(verifying):
     resp = raw_call(verifying.url, "DescribeParameters", {})
-    assert resp.status == 403
-    assert resp.json["__type"] == "MissingAuthenticationTokenException"
+    # the JSON services' front door, e.g. DynamoDB's: "Request is missing Authentication Token
+    # (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: MissingAuthenticationTokenException"
+    assert resp.status == 400
+    assert resp.json == {
+        "__type": "MissingAuthenticationTokenException",
+        "message": "Request is missing Authentication Token",
+    }
 
 
 def test_incomplete_signature(verifying):
@@ -80,8 +100,11 @@ def test_incomplete_signature(verifying):
         {},
         headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDGOOD/20260101/us-east-1/ssm/aws4_request"},
     )
-    assert resp.status == 403
-    assert resp.json["__type"] == "IncompleteSignature"
+    # JSON services name it IncompleteSignatureException, with a 400 (iann0036/cloud9-sync#10,
+    # prometheus-community/yet-another-cloudwatch-exporter#169); "IncompleteSignature" is the query
+    # protocol's code (SQS, IAM)
+    assert resp.status == 400
+    assert resp.json["__type"] == "IncompleteSignatureException"
 
 
 def test_verify_flag_on_the_command_line(start_emulator, tmp_path):
@@ -109,3 +132,29 @@ def test_garbled_signature_is_tolerated_without_verification(client_factory, emu
     )
     assert resp.status == 200, resp.body
     assert resp.json["Parameter"]["ARN"] == "arn:aws:ssm:ap-south-1:123456789012:parameter/loose"
+
+
+def test_credential_scoped_to_another_service_is_refused(verifying):
+    # a request signed for another service, with the right key and secret, is refused before its signature is
+    # checked; aws/aws-sdk-ruby#431 shows AWS's answer (400, InvalidSignatureException) for EMR
+    request = AWSRequest("POST", f"{verifying.url}/", data=b"{}", headers={"X-Amz-Target": "AmazonSSM.DescribeParameters"})
+    SigV4Auth(Credentials("AKIDGOOD", "right-secret"), "ec2", "us-east-1").add_auth(request)
+    resp = raw_call(verifying.url, "DescribeParameters", b"{}", headers=dict(request.headers))
+    assert resp.status == 400
+    assert resp.json == {
+        "__type": "InvalidSignatureException",
+        "message": "Credential should be scoped to correct service: 'ssm'. ",
+    }
+
+
+def test_session_token_with_a_long_term_key_is_refused(verifying):
+    # a session token belongs to temporary credentials; a stale one left beside new long-term keys makes AWS refuse
+    # every call (aws/aws-cli#1341) with "The security token included in the request is invalid."
+    ssm = boto3.client(
+        "ssm", endpoint_url=verifying.url, region_name="us-east-1", aws_access_key_id="AKIDGOOD",
+        aws_secret_access_key="right-secret", aws_session_token="left-over-token",
+    )
+    with pytest.raises(ClientError) as err:
+        ssm.describe_parameters()
+    assert err.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    assert err.value.response["Error"]["Message"] == "The security token included in the request is invalid."

@@ -48,7 +48,7 @@ def document(ssm, access_request_id: str) -> dict:
 
 
 def error_of_any(call, **kwargs) -> tuple[str, int]:
-    """A refused call's error code and HTTP status (credential errors are 403s, unlike error_of's)."""
+    """A refused call's error code and HTTP status (credential errors too, unlike error_of's)."""
     with pytest.raises(ClientError) as info:
         call(**kwargs)
     return info.value.response["Error"]["Code"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
@@ -179,4 +179,4 @@ def test_credentials_pass_signature_verification(start_emulator, tmp_path, debia
     wrong = client_of(verified, {**creds, "SecretAccessKey": "x" * 40})
     assert error_of_any(wrong.describe_instance_information)[1] in (400, 403)
     tokenless = make_client(verified.url, access_key=creds["AccessKeyId"], secret_key=creds["SecretAccessKey"])
-    assert error_of_any(tokenless.describe_instance_information) == ("UnrecognizedClientException", 403)
+    assert error_of_any(tokenless.describe_instance_information) == ("UnrecognizedClientException", 400)

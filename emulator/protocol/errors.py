@@ -21,24 +21,30 @@ class NotImplementedYet(ServiceError):
     http_status = 400
 
 
+# AWS's JSON services answer every credential error with HTTP 400, not the 403 of the generic "Common Errors"
+# pages (seen from SSM: "Service: AWSSimpleSystemsManagement; Status Code: 400; Error Code:
+# UnrecognizedClientException", coveooss/spring-boot-parameter-store-integration#3; from DynamoDB, EMR, Cloud9 the same
+# for the others), and spell the incomplete-signature code with the Exception suffix the query protocol leaves off.
+
+
 class MissingAuthenticationTokenException(ServiceError):
     code = "MissingAuthenticationTokenException"
-    http_status = 403
+    http_status = 400
 
 
-class IncompleteSignature(ServiceError):
-    code = "IncompleteSignature"
-    http_status = 403
+class IncompleteSignatureException(ServiceError):
+    code = "IncompleteSignatureException"
+    http_status = 400
 
 
 class InvalidSignatureException(ServiceError):
     code = "InvalidSignatureException"
-    http_status = 403
+    http_status = 400
 
 
 class UnrecognizedClientException(ServiceError):
     code = "UnrecognizedClientException"
-    http_status = 403
+    http_status = 400
 
 
 class ExpiredTokenException(ServiceError):

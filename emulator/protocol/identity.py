@@ -24,17 +24,22 @@ from api_models._runtime import ServiceError
 from emulator.context import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Caller
 from emulator.protocol.errors import (
     ExpiredTokenException,
+    InvalidSignatureException,
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
 from emulator.protocol.sigv4 import parse_credential, verify
 
 UNRECOGNIZED_CLIENT_MESSAGE = "The security token included in the request is invalid."
-MISSING_TOKEN_MESSAGE = "Missing Authentication Token"
+# The JSON services' wording (DynamoDB's "Request is missing Authentication Token ... Status Code: 400; Error Code:
+# MissingAuthenticationTokenException"); the shorter "Missing Authentication Token" is API Gateway's.
+MISSING_TOKEN_MESSAGE = "Request is missing Authentication Token"
 EXPIRED_TOKEN_MESSAGE = "The security token included in the request is expired"
 # AWS's temporary (STS) access keys begin so; only such keys are looked up among the emulator's temporary keys,
 # which keeps the store out of every other request's path.
 TEMPORARY_KEY_PREFIX = "ASIA"
+# The service a signature must be scoped to: SSM's signing name in botocore's model (its endpoint prefix).
+SIGNING_NAME = "ssm"
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class IdentityResolver:
     def resolve(
         self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
-        """The caller of this request; raises the 403 errors AWS answers for bad credentials.
+        """The caller of this request; raises the errors AWS answers for bad credentials.
 
         `headers` must look names up case-insensitively; `query_string` is raw (percent-encoded);
         `path` should be the path as sent on the wire (it only matters when verifying).
@@ -91,11 +96,16 @@ class IdentityResolver:
             if self.verify_signatures:
                 raise MissingAuthenticationTokenException(MISSING_TOKEN_MESSAGE)
             return self._unsigned
-        temporary = self._temporary(info.access_key, info.security_token or headers.get("X-Amz-Security-Token"))
+        session_token = info.security_token or headers.get("X-Amz-Security-Token")
+        temporary = self._temporary(info.access_key, session_token)
         if self.verify_signatures:
             secret = temporary.secret_access_key if temporary else self.secret_keys.get(info.access_key)
-            if secret is None:
+            # a session token only belongs with the temporary key it was issued with: beside a long-term key it is
+            # one AWS cannot recognise either (a stale AWS_SESSION_TOKEN left with new keys, aws/aws-cli#1341)
+            if secret is None or (temporary is None and session_token):
                 raise UnrecognizedClientException(UNRECOGNIZED_CLIENT_MESSAGE)
+            if info.service != SIGNING_NAME:
+                raise InvalidSignatureException(f"Credential should be scoped to correct service: '{SIGNING_NAME}'. ")
             verify(info, method, path, query_string, headers, body, secret, self._clock())
         if temporary is not None:
             return Caller(temporary.account_id, info.region, info.access_key, temporary.arn)

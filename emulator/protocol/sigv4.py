@@ -10,13 +10,14 @@ string to sign, signing key, signature. Both ways a client can sign are read:
 
 `parse_credential` runs on every request, so its common case is one compiled regex match;
 the careful parser that words AWS's complaints runs only when that match fails.
-Errors carry the messages AWS's front door answers with (all HTTP 403).
+Errors carry the messages AWS's front door answers with (all HTTP 400, as AWS's JSON services answer them).
 """
 from __future__ import annotations
 
 import calendar
 import hashlib
 import hmac
+import logging
 import re
 import time
 from collections.abc import Mapping
@@ -25,7 +26,9 @@ from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import quote, unquote
 
-from emulator.protocol.errors import IncompleteSignature, InvalidSignatureException
+from emulator.protocol.errors import IncompleteSignatureException, InvalidSignatureException
+
+log = logging.getLogger("ssm_emulator.protocol")
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
@@ -83,7 +86,7 @@ def parse_credential(headers: Mapping[str, str], query: str) -> SignatureInfo | 
     """The signer's credential and signature, or None when the request is not signed.
 
     `headers` must look names up case-insensitively (as Werkzeug's and http.client's do);
-    `query` is the raw query string, still percent-encoded. Raises IncompleteSignature (or,
+    `query` is the raw query string, still percent-encoded. Raises IncompleteSignatureException (or,
     for a credential scope AWS would refuse, InvalidSignatureException) when a signature is
     there but garbled.
     """
@@ -119,7 +122,7 @@ def verify(
     as AWS does: a stale request is "expired" whatever its signature.
     """
     if info.amz_date is None:
-        raise IncompleteSignature(
+        raise IncompleteSignatureException(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
             f"Authorization={info.authorization}"
         )
@@ -137,12 +140,10 @@ def verify(
         signing_key(secret_key, info.date, info.region, info.service), to_sign.encode(), hashlib.sha256
     ).hexdigest()
     if not hmac.compare_digest(expected, info.signature):
-        # Like AWS's JSON services, say what we signed: it is what a client author needs.
-        raise InvalidSignatureException(
-            f"{SIGNATURE_MISMATCH_MESSAGE}\n\n"
-            f"The Canonical String for this request should have been\n'{canonical}'\n\n"
-            f"The String-to-Sign should have been\n'{to_sign}'\n"
-        )
+        # AWS's JSON services answer the bare sentence (REST services append the canonical request); what we
+        # signed goes to the server log instead, as it is what a client author needs.
+        log.info("signature mismatch: canonical request\n%s\nstring to sign\n%s", canonical, to_sign)
+        raise InvalidSignatureException(SIGNATURE_MISMATCH_MESSAGE)
 
 
 def canonical_request(
@@ -268,7 +269,7 @@ def _parse_authorization_carefully(authorization: str, headers: Mapping[str, str
             continue
         name, equals, value = part.partition("=")
         if not equals:
-            raise IncompleteSignature(
+            raise IncompleteSignatureException(
                 f"'{part}' not a valid key=value pair (missing equal-sign) in Authorization header: "
                 f"'{authorization}'."
             )
@@ -282,9 +283,9 @@ def _parse_authorization_carefully(authorization: str, headers: Mapping[str, str
     if amz_date is None:
         problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
     if problems:
-        raise IncompleteSignature(" ".join(problems) + f" Authorization={authorization}")
+        raise IncompleteSignatureException(" ".join(problems) + f" Authorization={authorization}")
     if algorithm != ALGORITHM:
-        raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{algorithm}'.")
+        raise IncompleteSignatureException(f"Unsupported AWS 'algorithm': '{algorithm}'.")
     access_key, date, region, service = _split_credential(params["Credential"])
     return SignatureInfo(
         access_key, date, region, service,
@@ -303,17 +304,17 @@ def _parse_presigned(query: str) -> SignatureInfo | None:
         return None  # X-Amz-* parameters of some other kind: not a presigned request
     missing = [name for name in _QUERY_REQUIRED if not params.get(name)]
     if missing:
-        raise IncompleteSignature(
+        raise IncompleteSignatureException(
             " ".join(f"AWS query-string parameters must include '{name}'." for name in missing)
             + " Re-examine the query-string parameters."
         )
     if params["X-Amz-Algorithm"] != ALGORITHM:
-        raise IncompleteSignature(f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'.")
+        raise IncompleteSignatureException(f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'.")
     expires = None
     if "X-Amz-Expires" in params:
         raw = params["X-Amz-Expires"]
         if not raw.isdigit() or not 0 < int(raw) <= MAX_PRESIGNED_EXPIRES_SECONDS:
-            raise IncompleteSignature(
+            raise IncompleteSignatureException(
                 f"X-Amz-Expires must be a whole number of seconds from 1 to "
                 f"{MAX_PRESIGNED_EXPIRES_SECONDS}, not '{raw}'."
             )
@@ -330,7 +331,7 @@ def _parse_presigned(query: str) -> SignatureInfo | None:
 def _split_credential(credential: str) -> tuple[str, str, str, str]:
     parts = credential.split("/")
     if len(parts) != 5 or not all(parts):
-        raise IncompleteSignature(
+        raise IncompleteSignatureException(
             "Credential must have exactly 5 slash-delimited elements, "
             f"e.g. keyid/date/region/service/term, got '{credential}'"
         )
@@ -344,7 +345,7 @@ def _split_credential(credential: str) -> tuple[str, str, str, str]:
 def _parse_amz_date(amz_date: str) -> int:
     """Epoch seconds of an ISO 8601 basic-format time such as 20240101T000000Z."""
     if not _AMZ_DATE.match(amz_date):
-        raise IncompleteSignature(
+        raise IncompleteSignatureException(
             f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
             "See http://en.wikipedia.org/wiki/ISO_8601"
         )

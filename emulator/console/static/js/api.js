@@ -4,7 +4,7 @@
 // last as long as the tab). With signature verification off the emulator reads only the access key and
 // region from the signature, so the defaults work and a 12-digit access key selects that account, as with
 // boto3. With --verify-signatures the signature is checked like any client's: the user enters an access key and
-// secret from the emulator's configuration, and a wrong one is refused with AWS's 403 errors, shown as such.
+// secret from the emulator's configuration, and a wrong one is refused with AWS's credential errors, shown as such.
 
 import { hmacSha256, sha256, toHex, utf8 } from "./crypto.js";
 
@@ -32,10 +32,10 @@ export function saveCredentials(value) {
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(value));
 }
 
-// What AWS's front door answers for bad or missing credentials (all HTTP 403).
+// What AWS's front door answers for bad or missing credentials (HTTP 400 from a JSON service such as SSM).
 const AUTH_ERRORS = new Set([
   "MissingAuthenticationTokenException", "UnrecognizedClientException", "InvalidSignatureException",
-  "IncompleteSignature", "SignatureDoesNotMatch",
+  "IncompleteSignatureException",
 ]);
 const NOT_HERE = new Set(["NotImplementedException", "UnknownOperationException"]);
 
@@ -46,7 +46,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
-  get isAuth() { return this.status === 403 && AUTH_ERRORS.has(this.code); }
+  get isAuth() { return this.status === 400 && AUTH_ERRORS.has(this.code); }
   /** The operation is not served by this emulator (yet): a view should say so rather than fail. */
   get notImplemented() { return NOT_HERE.has(this.code); }
 }

@@ -88,7 +88,7 @@ async function start() {
   document.addEventListener("console:credentials", () => credentialsDialog());
   try {
     settings = await (await fetch("settings.json", { cache: "no-store" })).json();
-  } catch (_) { /* an older server: assume no verification; a 403 will say otherwise */ }
+  } catch (_) { /* an older server: assume no verification; a credential error will say otherwise */ }
   showWho();
   window.addEventListener("hashchange", route);
   await route();
