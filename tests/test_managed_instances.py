@@ -102,6 +102,15 @@ def test_existing_container_by_name_then_by_id_is_one_instance_with_real_facts(s
     assert tags_of(ssm, instance_id) == {"env": "dev", "team": "red"}
 
 
+def test_computer_name_is_the_fully_qualified_host_name(server, ssm, make_container):
+    # SSM Agent reports `hostname --fqdn` as ComputerName, the kernel's host name only when that fails or is
+    # empty (amazon-ssm-agent agent/platform/platform_unix.go, fullyQualifiedDomainName); AWS's own example
+    # reads "ip-198.51.100.0.us-east-2.compute.internal" (AWS CLI reference, describe-instance-information).
+    box = make_container(network_mode="none", hostname="web", extra_hosts={"web.example.internal web": "127.0.1.1"})
+    instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
+    assert info(ssm, instance_id)["ComputerName"] == "web.example.internal"
+
+
 def test_container_started_from_an_image_is_removed_with_the_instance(server, ssm, docker_client):
     name = f"ssm-emulator-test-{uuid.uuid4().hex[:8]}"
     instance_id = register(server, {"backend": "docker", "image": DEBIAN_IMAGE, "name": name}, 201)["InstanceId"]

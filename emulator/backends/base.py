@@ -76,8 +76,11 @@ exit 0
 _SIGNAL_NAMES = frozenset({"INT", "QUIT", "TERM", "HUP", "TSTP", "CONT", "USR1", "USR2"})
 
 # One round trip for everything facts() reports. `hostname -I` is Debian's; busybox has only `-i`.
+# The host name is the fully qualified one, as SSM Agent reports ComputerName: `hostname --fqdn`, else (it fails,
+# as on busybox or without name resolution, or says nothing) the kernel's host name.
 FACTS_SCRIPT = (
-    'echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"; '
+    'n=$(hostname --fqdn 2>/dev/null) && [ -n "$n" ] || n=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname); '
+    'echo "hostname=$n"; '
     'echo "kernel=$(uname -r)"; echo "architecture=$(uname -m)"; '
     'echo "addresses=$(hostname -I 2>/dev/null || hostname -i 2>/dev/null)"; '
     "echo ---; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
