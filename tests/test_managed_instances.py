@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST_INSTANCE_CHECKS, ROOT, EmulatorProcess, make_client
-from fixtures_instances import DEBIAN_IMAGE, PASSWORD_USER, unavailable
+from fixtures_instances import BUSYBOX_IMAGE, DEBIAN_IMAGE, PASSWORD_USER, unavailable
 from test_parameter_store import error_of
 
 INSTANCE_ID = re.compile(r"mi-[0-9a-f]{17}\Z")
@@ -109,6 +109,18 @@ def test_computer_name_is_the_fully_qualified_host_name(server, ssm, make_contai
     box = make_container(network_mode="none", hostname="web", extra_hosts={"web.example.internal web": "127.0.1.1"})
     instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
     assert info(ssm, instance_id)["ComputerName"] == "web.example.internal"
+
+
+def test_machine_with_only_loopback_has_no_ip_address(server, ssm, make_container):
+    # SSM Agent skips loopback interfaces and reports no address when nothing else is up
+    # (amazon-ssm-agent agent/platform/platform.go, IP and filterInterface); IPAddress is at least 1 long.
+    box = make_container(image=BUSYBOX_IMAGE, network_mode="none")
+    instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
+    found = info(ssm, instance_id)
+    assert found["PingStatus"] == "Online" and found["PlatformName"] == "BusyBox"
+    assert "IPAddress" not in found
+    node = ssm.list_nodes(Filters=[{"Key": "InstanceId", "Values": [instance_id]}])["Nodes"][0]
+    assert "IpAddress" not in node["NodeType"]["Instance"]
 
 
 def test_container_started_from_an_image_is_removed_with_the_instance(server, ssm, docker_client):

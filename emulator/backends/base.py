@@ -444,7 +444,8 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 
 def pick_address(hint: str | None, reported: Sequence[str]) -> str:
-    """The instance's own address: a non-loopback one, IPv4 first, else whatever is known."""
+    """The instance's own address: a non-loopback one, IPv4 first; "" when it has none, since SSM Agent never
+    reports a loopback address (it skips loopback interfaces: amazon-ssm-agent agent/platform/platform.go)."""
 
     def usable(a: str | None) -> bool:
         return bool(a) and not a.startswith("127.") and a != "::1"
@@ -454,4 +455,4 @@ def pick_address(hint: str | None, reported: Sequence[str]) -> str:
     for address in sorted(reported, key=lambda a: ":" in a):
         if usable(address):
             return address
-    return hint or (reported[0] if reported else "127.0.0.1")
+    return ""
