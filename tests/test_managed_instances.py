@@ -123,6 +123,26 @@ def test_machine_with_only_loopback_has_no_ip_address(server, ssm, make_containe
     assert "IpAddress" not in node["NodeType"]["Instance"]
 
 
+def test_machine_that_names_no_platform_has_no_platform_name(server, ssm, make_container):
+    # Without os-release, SSM Agent asks lsb_release; when that fails too it sends neither PlatformName nor
+    # PlatformVersion (amazon-ssm-agent agent/platform/platform_unix.go getPlatformDetails, and its
+    # UpdateInstanceInformation call, which leaves out what errs). The official busybox image is such a machine.
+    box = make_container(image=BUSYBOX_IMAGE, network_mode="none")
+    box.exec_run(["rm", "-f", "/etc/os-release"])
+    instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
+    found = info(ssm, instance_id)
+    assert found["PingStatus"] == "Online" and found["PlatformType"] == "Linux"
+    assert "PlatformName" not in found and "PlatformVersion" not in found
+    node = ssm.list_nodes(Filters=[{"Key": "InstanceId", "Values": [instance_id]}])["Nodes"][0]["NodeType"]["Instance"]
+    assert "PlatformName" not in node and "PlatformVersion" not in node
+    # ... and one with an lsb_release is named after it
+    named = make_container(image=BUSYBOX_IMAGE, network_mode="none")
+    lsb = 'case "$1" in -is) echo Devuan;; -rs) echo 5.0.1;; *) exit 1;; esac'
+    named.exec_run(["sh", "-c", f"rm -f /etc/os-release && printf '%s\\n' '{lsb}' > /bin/lsb_release && chmod +x /bin/lsb_release"])
+    named_id = register(server, {"backend": "docker", "container": named.name}, 201)["InstanceId"]
+    assert (info(ssm, named_id)["PlatformName"], info(ssm, named_id)["PlatformVersion"]) == ("Devuan", "5.0.1")
+
+
 def test_container_started_from_an_image_is_removed_with_the_instance(server, ssm, docker_client):
     name = f"ssm-emulator-test-{uuid.uuid4().hex[:8]}"
     instance_id = register(server, {"backend": "docker", "image": DEBIAN_IMAGE, "name": name}, 201)["InstanceId"]

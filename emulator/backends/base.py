@@ -83,6 +83,9 @@ FACTS_SCRIPT = (
     'echo "hostname=$n"; '
     'echo "kernel=$(uname -r)"; echo "architecture=$(uname -m)"; '
     'echo "addresses=$(hostname -I 2>/dev/null || hostname -i 2>/dev/null)"; '
+    # Without os-release SSM Agent names the platform after lsb_release, when that answers both questions.
+    "[ -e /etc/os-release ] || [ -e /usr/lib/os-release ] || { i=$(lsb_release -is 2>/dev/null) && "
+    'r=$(lsb_release -rs 2>/dev/null) && echo "lsb_id=$i" && echo "lsb_release=$r"; }; '
     "echo ---; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
 )
 
@@ -105,8 +108,8 @@ class HostFacts:
     hostname: str
     ip_address: str
     platform_type: str  # always "Linux": both backends run POSIX shells
-    platform_name: str  # os-release NAME
-    platform_version: str  # os-release VERSION_ID
+    platform_name: str  # os-release NAME (else lsb_release's ID; "": nothing names the platform)
+    platform_version: str  # os-release VERSION_ID (else lsb_release's release)
     os_id: str  # os-release ID
     pretty_name: str  # os-release PRETTY_NAME
     kernel: str
@@ -390,8 +393,8 @@ class InstanceBackend(ABC):
             hostname=info.get("hostname", "").strip(),
             ip_address=pick_address(self._address_hint(), info.get("addresses", "").split()),
             platform_type="Linux",
-            platform_name=os_release.get("NAME", "Linux"),
-            platform_version=os_release.get("VERSION_ID", ""),
+            platform_name=os_release.get("NAME", "Linux") if os_release else info.get("lsb_id", "").strip(),
+            platform_version=os_release.get("VERSION_ID", "") if os_release else info.get("lsb_release", "").strip(),
             os_id=os_release.get("ID", "linux"),
             pretty_name=os_release.get("PRETTY_NAME", os_release.get("NAME", "Linux")),
             kernel=info.get("kernel", "").strip(),

@@ -78,11 +78,12 @@ class ManagedInstance:
 
     @property
     def platform_name(self) -> str | None:
-        return self.facts.platform_name if self.facts else None
+        return (self.facts.platform_name or None) if self.facts else None
 
     @property
     def platform_version(self) -> str | None:
-        return self.facts.platform_version if self.facts else None
+        # Unknown with the name: SSM Agent sends neither when it can't tell the platform.
+        return self.facts.platform_version if self.facts and self.platform_name else None
 
     @property
     def ip_address(self) -> str | None:
