@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST_INSTANCE_CHECKS, ROOT, EmulatorProcess, make_client
-from fixtures_instances import DEBIAN_IMAGE, PASSWORD_USER, unavailable
+from fixtures_instances import BUSYBOX_IMAGE, DEBIAN_IMAGE, PASSWORD_USER, unavailable
 from test_parameter_store import error_of
 
 INSTANCE_ID = re.compile(r"mi-[0-9a-f]{17}\Z")
@@ -100,6 +100,47 @@ def test_existing_container_by_name_then_by_id_is_one_instance_with_real_facts(s
     assert abs(found["RegistrationDate"].timestamp() - time.time()) < 60
     assert "ActivationId" not in found and "Name" not in found
     assert tags_of(ssm, instance_id) == {"env": "dev", "team": "red"}
+
+
+def test_computer_name_is_the_fully_qualified_host_name(server, ssm, make_container):
+    # SSM Agent reports `hostname --fqdn` as ComputerName, the kernel's host name only when that fails or is
+    # empty (amazon-ssm-agent agent/platform/platform_unix.go, fullyQualifiedDomainName); AWS's own example
+    # reads "ip-198.51.100.0.us-east-2.compute.internal" (AWS CLI reference, describe-instance-information).
+    box = make_container(network_mode="none", hostname="web", extra_hosts={"web.example.internal web": "127.0.1.1"})
+    instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
+    assert info(ssm, instance_id)["ComputerName"] == "web.example.internal"
+
+
+def test_machine_with_only_loopback_has_no_ip_address(server, ssm, make_container):
+    # SSM Agent skips loopback interfaces and reports no address when nothing else is up
+    # (amazon-ssm-agent agent/platform/platform.go, IP and filterInterface); IPAddress is at least 1 long.
+    box = make_container(image=BUSYBOX_IMAGE, network_mode="none")
+    instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
+    found = info(ssm, instance_id)
+    assert found["PingStatus"] == "Online" and found["PlatformName"] == "BusyBox"
+    assert "IPAddress" not in found
+    node = ssm.list_nodes(Filters=[{"Key": "InstanceId", "Values": [instance_id]}])["Nodes"][0]
+    assert "IpAddress" not in node["NodeType"]["Instance"]
+
+
+def test_machine_that_names_no_platform_has_no_platform_name(server, ssm, make_container):
+    # Without os-release, SSM Agent asks lsb_release; when that fails too it sends neither PlatformName nor
+    # PlatformVersion (amazon-ssm-agent agent/platform/platform_unix.go getPlatformDetails, and its
+    # UpdateInstanceInformation call, which leaves out what errs). The official busybox image is such a machine.
+    box = make_container(image=BUSYBOX_IMAGE, network_mode="none")
+    box.exec_run(["rm", "-f", "/etc/os-release"])
+    instance_id = register(server, {"backend": "docker", "container": box.name}, 201)["InstanceId"]
+    found = info(ssm, instance_id)
+    assert found["PingStatus"] == "Online" and found["PlatformType"] == "Linux"
+    assert "PlatformName" not in found and "PlatformVersion" not in found
+    node = ssm.list_nodes(Filters=[{"Key": "InstanceId", "Values": [instance_id]}])["Nodes"][0]["NodeType"]["Instance"]
+    assert "PlatformName" not in node and "PlatformVersion" not in node
+    # ... and one with an lsb_release is named after it
+    named = make_container(image=BUSYBOX_IMAGE, network_mode="none")
+    lsb = 'case "$1" in -is) echo Devuan;; -rs) echo 5.0.1;; *) exit 1;; esac'
+    named.exec_run(["sh", "-c", f"rm -f /etc/os-release && printf '%s\\n' '{lsb}' > /bin/lsb_release && chmod +x /bin/lsb_release"])
+    named_id = register(server, {"backend": "docker", "container": named.name}, 201)["InstanceId"]
+    assert (info(ssm, named_id)["PlatformName"], info(ssm, named_id)["PlatformVersion"]) == ("Devuan", "5.0.1")
 
 
 def test_container_started_from_an_image_is_removed_with_the_instance(server, ssm, docker_client):

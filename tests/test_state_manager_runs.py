@@ -92,6 +92,16 @@ def test_rate_schedule_runs_repeatedly(ssm, server: EmulatorProcess, make_contai
     info = ssm.describe_instance_information(
         Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"][0]
     assert info.get("AssociationStatus") == "Success"
+    # As AWS answers (the AWS CLI reference's describe-instance-information example, quoted in aws/aws-cli#7924):
+    # the last run, the last successful run, and the instance's associations counted by status.
+    assert info["AssociationOverview"] == {"DetailedStatus": "Success",
+                                           "InstanceAssociationStatusAggregatedCount": {"Success": 1}}
+    assert info["LastAssociationExecutionDate"] == described["LastExecutionDate"]
+    assert info["LastSuccessfulAssociationExecutionDate"] == described["LastSuccessfulExecutionDate"]
+    prop = ssm.describe_instance_properties(
+        FiltersWithOperator=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceProperties"][0]
+    about_associations = {k: v for k, v in info.items() if "Association" in k}
+    assert {k: prop.get(k) for k in about_associations} == about_associations
     ssm.delete_association(AssociationId=association_id)
 
 
@@ -124,6 +134,12 @@ def test_failing_command_shows_failed(ssm, server: EmulatorProcess, make_contain
                         "AssociationStatusAggregatedCount": {"Failed": 1}}
     status = ssm.describe_instance_associations_status(InstanceId=instance_id)["InstanceAssociationStatusInfos"][0]
     assert status["Status"] == "Failed" and status["ErrorCode"] == "3"
+    info = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [instance_id]}])["InstanceInformationList"][0]
+    assert info["AssociationStatus"] == "Failed" and "LastSuccessfulAssociationExecutionDate" not in info
+    assert info["AssociationOverview"] == {"DetailedStatus": "Failed",
+                                           "InstanceAssociationStatusAggregatedCount": {"Failed": 1}}
+    assert info["LastAssociationExecutionDate"] == run["LastExecutionDate"]
     failed = ssm.list_associations(AssociationFilterList=[{"key": "AssociationStatusName", "value": "Failed"}])
     assert [a["AssociationId"] for a in failed["Associations"]] == [association_id]
 

@@ -76,10 +76,16 @@ exit 0
 _SIGNAL_NAMES = frozenset({"INT", "QUIT", "TERM", "HUP", "TSTP", "CONT", "USR1", "USR2"})
 
 # One round trip for everything facts() reports. `hostname -I` is Debian's; busybox has only `-i`.
+# The host name is the fully qualified one, as SSM Agent reports ComputerName: `hostname --fqdn`, else (it fails,
+# as on busybox or without name resolution, or says nothing) the kernel's host name.
 FACTS_SCRIPT = (
-    'echo "hostname=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"; '
+    'n=$(hostname --fqdn 2>/dev/null) && [ -n "$n" ] || n=$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname); '
+    'echo "hostname=$n"; '
     'echo "kernel=$(uname -r)"; echo "architecture=$(uname -m)"; '
     'echo "addresses=$(hostname -I 2>/dev/null || hostname -i 2>/dev/null)"; '
+    # Without os-release SSM Agent names the platform after lsb_release, when that answers both questions.
+    "[ -e /etc/os-release ] || [ -e /usr/lib/os-release ] || { i=$(lsb_release -is 2>/dev/null) && "
+    'r=$(lsb_release -rs 2>/dev/null) && echo "lsb_id=$i" && echo "lsb_release=$r"; }; '
     "echo ---; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release"
 )
 
@@ -102,8 +108,8 @@ class HostFacts:
     hostname: str
     ip_address: str
     platform_type: str  # always "Linux": both backends run POSIX shells
-    platform_name: str  # os-release NAME
-    platform_version: str  # os-release VERSION_ID
+    platform_name: str  # os-release NAME (else lsb_release's ID; "": nothing names the platform)
+    platform_version: str  # os-release VERSION_ID (else lsb_release's release)
     os_id: str  # os-release ID
     pretty_name: str  # os-release PRETTY_NAME
     kernel: str
@@ -387,8 +393,8 @@ class InstanceBackend(ABC):
             hostname=info.get("hostname", "").strip(),
             ip_address=pick_address(self._address_hint(), info.get("addresses", "").split()),
             platform_type="Linux",
-            platform_name=os_release.get("NAME", "Linux"),
-            platform_version=os_release.get("VERSION_ID", ""),
+            platform_name=os_release.get("NAME", "Linux") if os_release else info.get("lsb_id", "").strip(),
+            platform_version=os_release.get("VERSION_ID", "") if os_release else info.get("lsb_release", "").strip(),
             os_id=os_release.get("ID", "linux"),
             pretty_name=os_release.get("PRETTY_NAME", os_release.get("NAME", "Linux")),
             kernel=info.get("kernel", "").strip(),
@@ -441,7 +447,8 @@ def parse_os_release(text: str) -> dict[str, str]:
 
 
 def pick_address(hint: str | None, reported: Sequence[str]) -> str:
-    """The instance's own address: a non-loopback one, IPv4 first, else whatever is known."""
+    """The instance's own address: a non-loopback one, IPv4 first; "" when it has none, since SSM Agent never
+    reports a loopback address (it skips loopback interfaces: amazon-ssm-agent agent/platform/platform.go)."""
 
     def usable(a: str | None) -> bool:
         return bool(a) and not a.startswith("127.") and a != "::1"
@@ -451,4 +458,4 @@ def pick_address(hint: str | None, reported: Sequence[str]) -> str:
     for address in sorted(reported, key=lambda a: ":" in a):
         if usable(address):
             return address
-    return hint or (reported[0] if reported else "127.0.0.1")
+    return ""

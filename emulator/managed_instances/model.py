@@ -34,6 +34,18 @@ def ssh_identity(host: str, port: int, username: str) -> tuple[str, int, str]:
 
 
 @dataclass(frozen=True)
+class InstanceAssociations:
+    """What State Manager applied on an instance, as DescribeInstanceInformation and DescribeInstanceProperties
+    report it: AssociationStatus, LastAssociationExecutionDate, LastSuccessfulAssociationExecutionDate and
+    AssociationOverview (the instance's associations counted by their latest status)."""
+
+    status: str  # Success | Pending | Failed
+    counts: Mapping[str, int]
+    last_run: datetime | None
+    last_success: datetime | None
+
+
+@dataclass(frozen=True)
 class ManagedInstance:
     """A managed instance: who owns it, whether its agent would answer, and its platform facts."""
 
@@ -50,7 +62,11 @@ class ManagedInstance:
     name: str | None = None  # an activation's DefaultInstanceName
     iam_role: str | None = None
     activation_id: str | None = None
-    association_status: str | None = None  # set by State Manager once it exists
+    associations: InstanceAssociations | None = None  # set by State Manager once one applied here
+
+    @property
+    def association_status(self) -> str | None:
+        return self.associations.status if self.associations else None
 
     @property
     def online(self) -> bool:
@@ -62,11 +78,12 @@ class ManagedInstance:
 
     @property
     def platform_name(self) -> str | None:
-        return self.facts.platform_name if self.facts else None
+        return (self.facts.platform_name or None) if self.facts else None
 
     @property
     def platform_version(self) -> str | None:
-        return self.facts.platform_version if self.facts else None
+        # Unknown with the name: SSM Agent sends neither when it can't tell the platform.
+        return self.facts.platform_version if self.facts and self.platform_name else None
 
     @property
     def ip_address(self) -> str | None:

@@ -36,7 +36,7 @@ from emulator.managed_instances.docker_engine import (
     label_tags,
 )
 from emulator.managed_instances.machines import InstanceMachines
-from emulator.managed_instances.model import CONNECTION_LOST, ONLINE, ManagedInstance
+from emulator.managed_instances.model import CONNECTION_LOST, ONLINE, InstanceAssociations, ManagedInstance
 from emulator.managed_instances.schema import COMPONENT, MIGRATIONS
 from emulator.managed_instances.spec import InstanceSpec, RegistrationError
 from emulator.tags import store as tag_store
@@ -56,8 +56,8 @@ RESOURCE_GROUPS_UNSUPPORTED = (
     "Target managed instances with InstanceIds, tag:<key> or tag-key instead."
 )
 
-# (instance ID) -> the instance's association status, for when State Manager exists.
-AssociationStatusProvider = Callable[[str], "str | None"]
+# (instance ID) -> what State Manager applied there, for when State Manager exists.
+AssociationStatusProvider = Callable[[str], "InstanceAssociations | None"]
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class ManagedInstances:
         return kept
 
     def use_association_status(self, provider: AssociationStatusProvider) -> None:
-        """State Manager's hook: AssociationStatus of DescribeInstanceInformation and its filters."""
+        """State Manager's hook: the association members of DescribeInstanceInformation and their filters."""
         self.association_status = provider
 
     # --- registration -------------------------------------------------------------------------------------
@@ -518,7 +518,7 @@ class ManagedInstances:
     def _instance(self, row: sqlite3.Row, tags: Mapping[str, str]) -> ManagedInstance:
         instance = model.from_row(row, tags)
         if self.association_status is not None:
-            instance = dataclasses.replace(instance, association_status=self.association_status(row["id"]))
+            instance = dataclasses.replace(instance, associations=self.association_status(row["id"]))
         return instance
 
     def _taggable_id(self, ctx: RequestContext, resource_id: str) -> str | None:

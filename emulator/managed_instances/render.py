@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from api_models.managed_instances import (
+    InstanceAggregatedAssociationOverview,
     InstanceInfo,
     InstanceInformation,
     InstanceProperty,
@@ -33,9 +34,22 @@ def _described(i: ManagedInstance) -> dict[str, Any]:
         "ResourceType": model.RESOURCE_TYPE,
         "IPAddress": i.ip_address,
         "ComputerName": i.computer_name,
-        "AssociationStatus": i.association_status,
+        **_associations(i.associations),
         "SourceId": i.instance_id,
         "SourceType": model.SOURCE_TYPE,
+    }
+
+
+def _associations(a: model.InstanceAssociations | None) -> dict[str, Any]:
+    if a is None:
+        return {}
+    return {
+        "AssociationStatus": a.status,
+        "LastAssociationExecutionDate": a.last_run,
+        "LastSuccessfulAssociationExecutionDate": a.last_success,
+        "AssociationOverview": InstanceAggregatedAssociationOverview.model_construct(
+            DetailedStatus=a.status, InstanceAssociationStatusAggregatedCount=dict(a.counts)
+        ),
     }
 
 

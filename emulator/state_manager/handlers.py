@@ -68,6 +68,7 @@ from emulator import paging
 from emulator.context import RequestContext
 from emulator.documents import validate_and_fill
 from emulator.documents.names import arn as document_arn
+from emulator.managed_instances.model import InstanceAssociations, timestamp
 from emulator.managed_instances.registry import RESOURCE_GROUPS_UNSUPPORTED
 from emulator.operations import operation
 from emulator.state_manager import executions, render, schedule, storage
@@ -138,14 +139,16 @@ class StateManager:
         with self.db.read() as conn:
             return resource_id if storage.by_id(conn, ctx.account_id, ctx.region, resource_id) else None
 
-    def instance_association_status(self, instance_id: str) -> str | None:
-        """DescribeInstanceInformation's AssociationStatus: Failed when any association failed there, Pending
-        while one is being applied, else Success."""
+    def instance_association_status(self, instance_id: str) -> InstanceAssociations | None:
+        """DescribeInstanceInformation's association members. AssociationStatus (and the overview's
+        DetailedStatus): Failed when any association failed there, Pending while one is being applied, else
+        Success."""
         with self.db.read() as conn:
-            statuses = set(storage.instance_status_summary(conn, instance_id))
-        if not statuses:
+            counts, last_run, last_success = storage.instance_status_summary(conn, instance_id)
+        if not counts:
             return None
-        return "Failed" if "Failed" in statuses else "Pending" if "InProgress" in statuses else "Success"
+        status = "Failed" if "Failed" in counts else "Pending" if "InProgress" in counts else "Success"
+        return InstanceAssociations(status, counts, timestamp(last_run), timestamp(last_success))
 
     # --- CreateAssociation ----------------------------------------------------------------------------------
     @operation("CreateAssociation")

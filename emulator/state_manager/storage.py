@@ -250,6 +250,16 @@ def instance_statuses(conn: sqlite3.Connection, instance_id: str, account: str, 
     ).fetchall()
 
 
-def instance_status_summary(conn: sqlite3.Connection, instance_id: str) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT status FROM sm_instance_status WHERE instance_id = ?",
-                                       (instance_id,))]
+def instance_status_summary(conn: sqlite3.Connection, instance_id: str) -> tuple[dict[str, int], float | None,
+                                                                                  float | None]:
+    """The instance's associations counted by latest status, when one last ran there, and when one last
+    succeeded there (in any run, not only the latest)."""
+    counts = {r[0]: r[1] for r in conn.execute(
+        "SELECT status, COUNT(*) FROM sm_instance_status WHERE instance_id = ? GROUP BY status", (instance_id,))}
+    last_run = conn.execute("SELECT MAX(at) FROM sm_instance_status WHERE instance_id = ?",
+                            (instance_id,)).fetchone()[0]
+    last_success = conn.execute(
+        "SELECT MAX(at) FROM (SELECT at FROM sm_instance_status WHERE instance_id = ? AND status = 'Success'"
+        " UNION ALL SELECT at FROM sm_execution_target WHERE resource_id = ? AND status = 'Success')",
+        (instance_id, instance_id)).fetchone()[0]
+    return counts, last_run, last_success
