@@ -373,6 +373,7 @@ AWS_OWNED = [
     "AWS-StartNonInteractiveCommand", "AWS-StartPortForwardingSession", "AWS-StartPortForwardingSessionToRemoteHost",
     "AWS-StartSSHSession", "AWS-StartEC2Instance", "AWS-StopEC2Instance", "AWS-RestartEC2Instance",
     "AWS-CreateImage", "AWS-DeleteImage", "AWS-RunRemoteScript", "AWS-RunDocument",
+    "AWS-RefreshAssociation",
 ]
 
 

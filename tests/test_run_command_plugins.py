@@ -1,7 +1,7 @@
 """Run Command's own plugins beyond scripts, on real containers over boto3: aws:downloadContent (SSM documents
 from the store, S3 objects and folders from the folder standing in for S3, GitHub/HTTP refused offline) and
 aws:runDocument (stored documents and files on the instance, nested in the step), with the AWS-owned documents
-that use them (AWS-RunRemoteScript, AWS-RunDocument)."""
+that use them (AWS-RunRemoteScript, AWS-RunDocument); and State Manager's aws:refreshAssociation (AWS-RefreshAssociation)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FAST_INSTANCE_CHECKS, EmulatorProcess, free_port, make_client
+from test_managed_instances import wait_for
 from test_run_command import ORCHESTRATION, register_container, wait_invocation
 
 GREETING = {
@@ -170,3 +171,43 @@ def test_sources_out_of_reach_offline_fail_the_step_saying_so(ssm, server, make_
     found = wait_invocation(ssm, command_id, instance_id)
     assert (found["Status"], found["ResponseCode"]) == ("Failed", 1)
     assert "offline" in found["StandardErrorContent"], found
+
+
+# --- aws:refreshAssociation (State Manager's plugin) -----------------------------------------------------------
+def lines_in(container, path: str) -> int:
+    return len((read(container, path) or "").splitlines())
+
+
+def applied(ssm, association_id: str, times: int, container, path: str) -> None:
+    """Wait until the association has written `times` lines and its run has ended."""
+    def done():
+        overview = ssm.describe_association(AssociationId=association_id)["AssociationDescription"]["Overview"]
+        return lines_in(container, path) == times and overview["Status"] == "Success"
+    wait_for(done, 30, f"association {association_id} applied {times} time(s)")
+
+
+def test_aws_refresh_association_applies_the_instances_associations_now(ssm, server, make_container):
+    box, instance_id = managed_container(server, make_container)
+
+    def associate(path: str) -> str:
+        return ssm.create_association(
+            Name="AWS-RunShellScript", Targets=[{"Key": "InstanceIds", "Values": [instance_id]}],
+            Parameters={"commands": [f"echo applied >> {path}"]}, ScheduleExpression="rate(30 minutes)",
+        )["AssociationDescription"]["AssociationId"]
+
+    first, second = associate("/tmp/first"), associate("/tmp/second")
+    applied(ssm, first, 1, box, "/tmp/first")  # when created, on the instance it targets
+    applied(ssm, second, 1, box, "/tmp/second")
+    # the ids given only; the schedule (next in 30 minutes) is not what applies them
+    command_id = run(ssm, instance_id, "AWS-RefreshAssociation", {"associationIds": [first]})
+    found = wait_invocation(ssm, command_id, instance_id)
+    assert (found["Status"], found["PluginName"]) == ("Success", "refreshAssociation")
+    # (its first run may be ending still: then it is applied again once that run ends)
+    assert found["StandardOutputContent"].startswith(f"Association {first} (AWS-RunShellScript) is ")
+    assert second not in found["StandardOutputContent"]
+    applied(ssm, first, 2, box, "/tmp/first")
+    assert lines_in(box, "/tmp/second") == 1
+    # no ids: every association of the instance
+    wait_invocation(ssm, run(ssm, instance_id, "AWS-RefreshAssociation"), instance_id)
+    applied(ssm, first, 3, box, "/tmp/first")
+    applied(ssm, second, 2, box, "/tmp/second")

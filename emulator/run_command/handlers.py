@@ -89,6 +89,11 @@ class RunCommand:
         self.ended = self.invoker.ended  # told of each command that ends (its rc_command row)
         self.base_url = services.config.local_url  # where the output URLs point
 
+    def use_plugins(self, plugins: Mapping[str, PluginRunner]) -> None:
+        """Plugins of a capability built after Run Command (State Manager's aws:refreshAssociation, which applies
+        associations through Run Command)."""
+        self.invoker.plugins.update(plugins)
+
     # --- lifecycle (called by the app factory) ------------------------------------------------------------
     def start(self) -> None:
         self.invoker.start()

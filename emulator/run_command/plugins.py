@@ -17,7 +17,7 @@ aws:downloadContent (download_content.py: SSM documents from the store, S3 objec
 for S3; GitHub and HTTP sources fail offline, saying so) and aws:runDocument (run_document.py: a stored
 document or a document file on the instance, its steps made into a nested plan when the step runs). The
 plugins other capabilities hand Run Command (Inventory's aws:softwareInventory, Patch Manager's
-aws:runPatchBaseline) run in-process with their step's inputs. Any other
+aws:runPatchBaseline, State Manager's aws:refreshAssociation) run in-process with their step's inputs. Any other
 plugin fails at run time with a message saying ssm-emulator does not run it.
 """
 from __future__ import annotations
