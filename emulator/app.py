@@ -26,7 +26,7 @@ log = logging.getLogger("ssm_emulator")
 def build_capabilities(services: Services, operations: OperationTable) -> list[object]:
     """Every capability, built in dependency order and wired explicitly: a capability that uses
     another receives it in its constructor (Run Command and Session Manager get Documents and ManagedInstances,
-    Run Command the plugins Inventory and Patch Manager run; OpsCenter Automation (and listens to Automation,
+    Run Command the plugins Inventory, Patch Manager and State Manager run; OpsCenter Automation (and listens to Automation,
     State Manager, Run Command and Change Manager through their Listeners);
     Automation's actions get what they call through AutomationServices, aws:executeAwsApi any operation of
     `operations`, which the app factory fills with every capability's)."""
@@ -98,6 +98,8 @@ def build_capabilities(services: Services, operations: OperationTable) -> list[o
         services, documents=documents, instances=managed_instances, run_command=run_command, automation=automation,
         calendars=change_calendars, compliance=compliance,
     )
+    # An instance applies its associations now when told to (aws:refreshAssociation, AWS-RefreshAssociation).
+    run_command.use_plugins(state_manager.plugins())
     # Maintenance windows run their tasks through Run Command and the Automation engine.
     maintenance_windows = MaintenanceWindows(services, instances=managed_instances, runner=WindowRunner(
         services, instances=managed_instances, run_command=run_command, automation=automation))

@@ -372,7 +372,8 @@ AWS_OWNED = [
     "AWS-ConfigureAWSPackage", "AWS-UpdateSSMAgent", "SSM-SessionManagerRunShell", "AWS-StartInteractiveCommand",
     "AWS-StartNonInteractiveCommand", "AWS-StartPortForwardingSession", "AWS-StartPortForwardingSessionToRemoteHost",
     "AWS-StartSSHSession", "AWS-StartEC2Instance", "AWS-StopEC2Instance", "AWS-RestartEC2Instance",
-    "AWS-CreateImage", "AWS-DeleteImage",
+    "AWS-CreateImage", "AWS-DeleteImage", "AWS-RunRemoteScript", "AWS-RunDocument",
+    "AWS-RefreshAssociation",
 ]
 
 

@@ -99,7 +99,8 @@ def test_filters_apply_to_aws_owned_documents(catalog):
     sessions = listed(catalog, Filters=[*amazon, {"Key": "DocumentType", "Values": ["Session"]}])
     assert "AWS-StartSSHSession" in sessions and "AWS-RunShellScript" not in sessions
     assert listed(catalog, Filters=[*amazon, {"Key": "Name", "Values": ["AWS-Run"]}]) == [
-        "AWS-RunPatchBaseline", "AWS-RunPowerShellScript", "AWS-RunShellScript"
+        "AWS-RunDocument", "AWS-RunPatchBaseline", "AWS-RunPowerShellScript", "AWS-RunRemoteScript",
+        "AWS-RunShellScript",
     ]
     assert listed(catalog, Filters=[*amazon, {"Key": "tag:team", "Values": ["red"]}]) == []
     # without an Owner filter, the caller's and AWS's documents interleave by name

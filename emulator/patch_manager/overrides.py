@@ -3,7 +3,7 @@ per OperatingSystem) and the InstallOverrideList (YAML: the patches an Install i
 baseline's approved ones).
 
 There is no S3 offline: s3://bucket/key is read from <data_sync_dir>/bucket/key, the folder standing in for S3
-(see Resource data sync); https:// URLs can't be fetched and fail the operation saying so.
+(emulator/s3_folder.py); other https:// URLs can't be fetched and fail the operation saying so.
 
 The InstallOverrideList's format (AWS's):
 
@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from emulator.patch_manager.baseline import Patch
+from emulator.s3_folder import NotInS3Folder, read_text
 
 
 class OverrideError(Exception):
@@ -29,17 +30,10 @@ class OverrideError(Exception):
 
 
 def read_s3(location: str, s3_folder: Path | None, what: str) -> str:
-    if not location.startswith("s3://"):
-        raise OverrideError(f"ssm-emulator can't download {location}: it works offline. Put the file in the folder "
-                            "standing in for S3 (data_sync_dir) and give its s3:// path.")
-    if s3_folder is None:
-        raise OverrideError(f"ssm-emulator has no Amazon S3: set data_sync_dir in the config file to read {location} "
-                            "from <data_sync_dir>/<bucket>/<key>.")
-    path = s3_folder / location.removeprefix("s3://")
     try:
-        return path.read_text()
-    except OSError as e:
-        raise OverrideError(f"Can't read the {what} {location} ({path}): {e}") from e
+        return read_text(location, s3_folder, what)
+    except NotInS3Folder as e:
+        raise OverrideError(str(e)) from e
 
 
 def baseline_override(location: str, s3_folder: Path | None, operating_system: str) -> dict[str, Any]:

@@ -42,8 +42,10 @@ from emulator import paging
 from emulator.context import RequestContext
 from emulator.documents import validate_and_fill
 from emulator.operations import operation
-from emulator.run_command import plugins, rate, render, status, storage
+from emulator.run_command import download_content, plugins, rate, render, status, storage
+from emulator.run_command.download_content import DownloadContent
 from emulator.run_command.invoker import Invoker, PluginRunner
+from emulator.run_command.run_document import NestedDocuments
 from emulator.run_command.schema import COMPONENT, MIGRATIONS
 
 if TYPE_CHECKING:
@@ -80,9 +82,17 @@ class RunCommand:
         self.documents = documents
         self.instances = instances
         self.parameters = parameters
-        self.invoker = Invoker(services, instances, plugins)
+        # Run Command's own plugins read documents and the S3 stand-in; other capabilities hand theirs in.
+        download = DownloadContent(self.documents.resolve, services.config.data_sync_dir)
+        nested = NestedDocuments(self.documents.resolve, self._ssm_value)
+        self.invoker = Invoker(services, instances, {download_content.PLUGIN: download.run, **(plugins or {})}, nested)
         self.ended = self.invoker.ended  # told of each command that ends (its rc_command row)
         self.base_url = services.config.local_url  # where the output URLs point
+
+    def use_plugins(self, plugins: Mapping[str, PluginRunner]) -> None:
+        """Plugins of a capability built after Run Command (State Manager's aws:refreshAssociation, which applies
+        associations through Run Command)."""
+        self.invoker.plugins.update(plugins)
 
     # --- lifecycle (called by the app factory) ------------------------------------------------------------
     def start(self) -> None:

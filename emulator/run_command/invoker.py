@@ -57,7 +57,8 @@ from emulator.backends.base import Process, kill_command
 from emulator.context import RequestContext, internal_context
 from emulator.listeners import Listeners
 from emulator.run_command import rate, status, storage
-from emulator.run_command.plugins import POWERSHELL, RUNNABLE, Plan, Run, Step
+from emulator.run_command.plugins import ORCHESTRATION, POWERSHELL, RUN_DOCUMENT, RUNNABLE, Plan, Run, Step
+from emulator.run_command.run_document import NestedDocuments, RunDocumentError
 from emulator.run_command.status import Pair
 
 if TYPE_CHECKING:
@@ -73,7 +74,6 @@ MAX_OUTPUT_BYTES = 64 * 1024 * 1024  # per stream and step; the rest is read and
 # exits with it (killed by the OOM killer, or `exit 137`) is TimedOut, not Failed (pluginutil.GetStatus).
 KILLED = 137
 MARKER = "SSM_EMULATOR_COMMAND"
-ORCHESTRATION = "/var/lib/amazon/ssm/{instance}/document/orchestration/{command}"
 
 # argv tail: FOLDER SCRIPT WORKDIR FALLBACK RUNNER...  — one exec writes the script (from stdin) and runs it
 # in WORKDIR, or in FALLBACK when WORKDIR is not a directory.
@@ -88,7 +88,7 @@ POWERSHELL_RUNNER = [
     "echo 'failed to run commands: exec: \"pwsh\": executable file not found in $PATH' >&2; exit 1",
 ]
 FAILED_SUFFIX = "failed to run commands: exit status {code}"
-UNSUPPORTED = "ssm-emulator doesn't run {action} steps: it runs aws:runShellScript and aws:runPowerShellScript."
+UNSUPPORTED = "ssm-emulator doesn't run {action} steps: it runs {runnable}."
 
 # A plugin run in-process: (context of the command's account and Region, its request_id the command id, instance,
 # backend, inputs)
@@ -144,9 +144,10 @@ class StepResult:
 
 class Invoker:
     def __init__(self, services: Services, instances: ManagedInstances,
-                 plugins: Mapping[str, PluginRunner] | None = None) -> None:
+                 plugins: Mapping[str, PluginRunner] | None = None, nested: NestedDocuments | None = None) -> None:
         self.db = services.db
         self.plugins = dict(plugins or {})
+        self.nested = nested  # makes aws:runDocument's nested plans
         self.clock = services.clock
         self.background = services.background
         self.instances = instances
@@ -352,8 +353,8 @@ class Invoker:
                 result = StepResult(status.SKIPPED, -1, b"", b"", at, at)
             elif not step.applies_to(instance.platform_type):
                 result = StepResult(status.SKIPPED, 0, step.unsatisfied().encode(), b"", at, at)
-            elif step.action in self.plugins:
-                result = self._run_plugin(step, command, instance, backend)
+            elif step.action in self.plugins or step.action == RUN_DOCUMENT:
+                result = self._run_any(step, command, instance, backend, folder, env, active, depth=1)
                 delivered = True
             else:
                 try:
@@ -403,6 +404,59 @@ class Invoker:
             self.ended.notify(after)
 
     # --- one step ----------------------------------------------------------------------------------------
+    def _unsupported(self, action: str) -> str:
+        runnable = [*RUNNABLE, *([RUN_DOCUMENT] if self.nested else []), *sorted(self.plugins)]
+        return UNSUPPORTED.format(action=action, runnable=", ".join(runnable))
+
+    def _run_any(self, step: Step, command: sqlite3.Row, instance: ManagedInstance, backend: InstanceBackend,
+                 folder: str, env: dict[str, str], active: Active, depth: int) -> StepResult:
+        """A step of an invocation already delivered, whatever runs it."""
+        if step.action in self.plugins:
+            return self._run_plugin(step, command, instance, backend)
+        if step.action == RUN_DOCUMENT:
+            return self._run_document(step, command, instance, backend, folder, env, active, depth)
+        return self._run_step(step, backend, folder, env, command["expires_at"], active, delivered=True)
+
+    def _run_document(self, step: Step, command: sqlite3.Row, instance: ManagedInstance, backend: InstanceBackend,
+                      folder: str, env: dict[str, str], active: Active, depth: int) -> StepResult:
+        """aws:runDocument: the nested document's steps, run here one after the other as the agent runs them; their
+        output is this step's, their worst status its status (run_document.py makes the nested plan)."""
+        started = self.clock.time()
+        ctx = _context(command["account"], command["region"], command["id"])
+        try:
+            if self.nested is None:
+                raise RunDocumentError(self._unsupported(step.action))
+            plan = self.nested.plan(ctx, instance.instance_id, backend, step, step.runs[0].inputs or {}, depth)
+        except (RunDocumentError, BackendError) as e:
+            return StepResult(status.FAILED, 1, b"", str(e).encode(), started, self.clock.time())
+        # The nested document's ENV_VAR parameters are its own; the command's identity stays.
+        nested_env = {**env, **plan.env, "SSM_COMMAND_ID": env["SSM_COMMAND_ID"], MARKER: env[MARKER]}
+        stdout, stderr = bytearray(), bytearray()
+        pairs: list[Pair] = []
+        code = 0
+        for inner in plan.steps:
+            if active.cancelled:
+                break
+            if not inner.applies_to(instance.platform_type):
+                _append_line(stdout, inner.unsatisfied().encode())
+                continue
+            result = self._run_any(inner, command, instance, backend, folder, nested_env, active, depth + 1)
+            _append_line(stdout, result.stdout)
+            _append_line(stderr, result.stderr)
+            pairs.append(result.pair)
+            code = result.response_code
+            if result.pair == status.DELIVERY_TIMED_OUT or (result.pair == status.FAILED and inner.exit_on_failure):
+                break
+        if active.cancelled:
+            pair = status.CANCELLED
+        elif status.DELIVERY_TIMED_OUT in pairs:
+            pair = status.DELIVERY_TIMED_OUT
+        else:
+            pair = status.of_invocation(pairs)
+        if pair == status.FAILED and code == 0:
+            code = 1
+        return StepResult(pair, code, bytes(stdout), bytes(stderr), started, self.clock.time())
+
     def _run_plugin(self, step: Step, command: sqlite3.Row, instance: ManagedInstance,
                     backend: InstanceBackend) -> StepResult:
         started = self.clock.time()
@@ -430,7 +484,7 @@ class Invoker:
         the invocation's very first process is refused."""
         started = self.clock.time()
         if step.action not in RUNNABLE:
-            message = UNSUPPORTED.format(action=step.action).encode()
+            message = self._unsupported(step.action).encode()
             return StepResult(status.FAILED, 1, b"", message, started, self.clock.time())
         stdout, stderr = bytearray(), bytearray()
         code: int | None = 0
@@ -539,6 +593,13 @@ def _write_steps(conn: sqlite3.Connection, seq: int, position: int, results: lis
             conn, seq, position, index, result.pair, started_at=result.started_at, ended_at=result.ended_at,
             response_code=result.response_code, stdout=result.stdout, stderr=result.stderr,
         )
+
+
+def _append_line(buffer: bytearray, data: bytes) -> None:
+    """One nested step's output after another's, each on lines of its own (the agent's AppendInfof)."""
+    if data and buffer and not buffer.endswith(b"\n"):
+        _append(buffer, b"\n")
+    _append(buffer, data)
 
 
 def _append(buffer: bytearray, data: bytes) -> None:

@@ -12,9 +12,13 @@ aws:runShellScript, its script in <plugin>/<property id>/, colons dropped), 2.x 
 `interpolationType: ENV_VAR` (2.2) is given to every step as the environment variable SSM_<name>
 and its `{{ name }}` references are left as written.
 
-aws:runShellScript and aws:runPowerShellScript run for real; so do the plugins other capabilities hand
-Run Command (aws:softwareInventory, Inventory's), which get their step's inputs; any other plugin fails at
-run time with a message saying ssm-emulator does not run it.
+aws:runShellScript and aws:runPowerShellScript run for real, and so do Run Command's own
+aws:downloadContent (download_content.py: SSM documents from the store, S3 objects from the folder standing in
+for S3; GitHub and HTTP sources fail offline, saying so) and aws:runDocument (run_document.py: a stored
+document or a document file on the instance, its steps made into a nested plan when the step runs). The
+plugins other capabilities hand Run Command (Inventory's aws:softwareInventory, Patch Manager's
+aws:runPatchBaseline, State Manager's aws:refreshAssociation) run in-process with their step's inputs. Any other
+plugin fails at run time with a message saying ssm-emulator does not run it.
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ from emulator.documents.schemas import ALL_PLATFORMS, COMMAND_PLUGINS
 SHELL = "aws:runShellScript"
 POWERSHELL = "aws:runPowerShellScript"
 RUNNABLE = (SHELL, POWERSHELL)
+RUN_DOCUMENT = "aws:runDocument"  # its steps are a nested plan, made when it runs (run_document.py)
+# Where SSM Agent keeps a command's files on the instance: a folder per step, and downloads/ (aws:downloadContent's
+# relative destinations, a relative workingDirectory, aws:runDocument's relative LocalPath).
+ORCHESTRATION = "/var/lib/amazon/ssm/{instance}/document/orchestration/{command}"
 # SSM Agent runs aws:runPowerShellScript on Linux and macOS too (with PowerShell installed).
 PLUGIN_PLATFORMS: dict[str, tuple[str, ...]] = {**COMMAND_PLUGINS, POWERSHELL: ALL_PLATFORMS}
 
@@ -126,7 +134,13 @@ class Plan:
 
 def build(document: ResolvedDocument, values: Mapping[str, Any], resolve_ssm: SsmLookup) -> Plan:
     """The plan of a Command document with validated, default-filled parameter values."""
-    body = document.content if isinstance(document.content, dict) else {}
+    return build_content(document.content, document.schema_version, values, resolve_ssm)
+
+
+def build_content(content: Any, schema_version: str | None, values: Mapping[str, Any],
+                  resolve_ssm: SsmLookup) -> Plan:
+    """The plan of a Command document's parsed content (aws:runDocument also runs documents read from a file)."""
+    body = content if isinstance(content, dict) else {}
     declared = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
     as_env = {
         name for name, decl in declared.items()
@@ -137,7 +151,7 @@ def build(document: ResolvedDocument, values: Mapping[str, Any], resolve_ssm: Ss
     def fill(value: Any) -> Any:
         return _resolve_ssm(_substitute(value, substituted), resolve_ssm)
 
-    if document.schema_version == "1.2":
+    if schema_version == "1.2":
         steps = _runtime_config(body.get("runtimeConfig") or {}, fill)
     else:
         steps = _main_steps(body.get("mainSteps") or [], fill)
@@ -193,6 +207,10 @@ def _run(folder: str, inputs: Mapping[str, Any], keep_inputs: bool = False) -> R
         timeout=_timeout(inputs.get("timeoutSeconds")),
         inputs=dict(inputs) if keep_inputs else None,
     )
+
+
+def downloads_folder(instance_id: str, command_id: str) -> str:
+    return ORCHESTRATION.format(instance=instance_id, command=command_id) + "/downloads"
 
 
 def _folder(name: str) -> str:

@@ -119,6 +119,10 @@ class AssociationRunner:
         # Told of each run that ends Failed: (account, region, association row, the run's execution ID).
         self.failed = Listeners[FailedRun]("association run")
         self._pool: WorkerPool | None = None
+        # Instances an association is to be applied to again once its current run ends (aws:refreshAssociation
+        # while it runs): association ID -> instance IDs.
+        self._again: dict[str, set[str]] = {}
+        self._again_lock = threading.Lock()
 
     def start(self) -> None:
         with self.db.write() as conn:
@@ -166,13 +170,27 @@ class AssociationRunner:
             log.warning("association %s: its change calendars can't be read: %s", row["id"], e)
             return True
 
-    def _launch(self, row: Any, next_due: float | None, only: list[str] | None) -> None:
-        """Run the association (on `only`, new targets, leaving its schedule; else on all, next due `next_due`)."""
+    def apply_now(self, row: Any, instance_ids: list[str]) -> str:
+        """Apply the association to these instances now, its schedule left as it is (aws:refreshAssociation):
+        "applied", "queued" (it runs already: applied again when that run ends) or "held" (a closed change
+        calendar)."""
+        if self._held(row, json.loads(row["definition"])):
+            return "held"
+        with self._again_lock:
+            if self._launch(row, None, instance_ids):
+                return "applied"
+            self._again.setdefault(row["id"], set()).update(instance_ids)
+            return "queued"
+
+    def _launch(self, row: Any, next_due: float | None, only: list[str] | None) -> bool:
+        """Run the association (on `only`, new targets, leaving its schedule; else on all, next due `next_due`);
+        False when it is running already."""
         with self.db.write() as conn:
             if not storage.claim(conn, row["id"], next_due, reschedule=only is None):
-                return
+                return False
         assert self._pool is not None
         self._pool.submit(self._run, row["id"], only)
+        return True
 
     def _instances(self, row: Any) -> list[str]:
         """The Online managed instances the association targets now."""
@@ -195,8 +213,13 @@ class AssociationRunner:
         except Exception:
             log.exception("association %s: a run failed", association_id)
         finally:
-            with self.db.write() as conn:
-                storage.release(conn, association_id)
+            with self._again_lock:
+                with self.db.write() as conn:
+                    storage.release(conn, association_id)
+                    row = storage.any_by_id(conn, association_id)
+                again = self._again.pop(association_id, None)
+                if again and row is not None:
+                    self._launch(row, None, sorted(again))
 
     def _apply(self, row: Any, only: list[str] | None) -> None:
         definition = json.loads(row["definition"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,7 @@ from emulator.documents.names import arn as document_arn
 from emulator.managed_instances.model import InstanceAssociations, timestamp
 from emulator.managed_instances.registry import RESOURCE_GROUPS_UNSUPPORTED
 from emulator.operations import operation
-from emulator.state_manager import executions, render, schedule, storage
+from emulator.state_manager import executions, refresh, render, schedule, storage
 from emulator.state_manager.executions import AssociationRunner
 from emulator.state_manager.schema import COMPONENT, MIGRATIONS
 from emulator.tags import store as tag_store
@@ -415,15 +416,7 @@ class StateManager:
         limit = req.MaxResults or 5
         after = paging.decode("DescribeEffectiveInstanceAssociations", req.NextToken, int)
         effective = []
-        with self.db.read() as conn:
-            rows = [r for r in storage.owned(conn, ctx.account_id, ctx.region, after)
-                    if r["document_type"] == "Command"]
-        for row in rows:
-            targets = json.loads(row["definition"]).get("Targets")
-            if row["instance_id"] != instance.instance_id and not (
-                    targets and instance.instance_id in {i.instance_id for i in self.instances.select(
-                        ctx, targets=targets)}):
-                continue
+        for row in self.effective_associations(ctx, instance.instance_id, after):
             effective.append(row)
             if len(effective) > limit:
                 break
@@ -436,6 +429,22 @@ class StateManager:
                 AssociationId=row["id"], InstanceId=instance.instance_id, Content=document.raw_content,
                 AssociationVersion=str(row["version"])))
         return DescribeEffectiveInstanceAssociationsResult.model_construct(Associations=out, NextToken=token)
+
+    def effective_associations(self, ctx: RequestContext, instance_id: str,
+                               after: int | None = None) -> Iterator[sqlite3.Row]:
+        """The Command associations that apply to an instance (by its ID or its targets), in creation order."""
+        with self.db.read() as conn:
+            rows = [r for r in storage.owned(conn, ctx.account_id, ctx.region, after)
+                    if r["document_type"] == "Command"]
+        for row in rows:
+            targets = json.loads(row["definition"]).get("Targets")
+            if row["instance_id"] == instance_id or (targets and instance_id in {
+                    i.instance_id for i in self.instances.select(ctx, targets=targets)}):
+                yield row
+
+    # --- the plugin (Run Command calls it for aws:refreshAssociation steps) ------------------------------------
+    def plugins(self) -> dict[str, Any]:
+        return {refresh.PLUGIN: refresh.RefreshAssociation(self.effective_associations, self.runner.apply_now).run}
 
     # --- StartAssociationsOnce ----------------------------------------------------------------------------------
     @operation("StartAssociationsOnce")
