@@ -59,7 +59,10 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
 
     apps = {e["Name"]: e for e in entries(ssm, instance_id, "AWS:Application")}
     assert {name: e["Version"] for name, e in apps.items()} == installed(box)
-    assert apps["bash"]["Architecture"] and apps["bash"]["InstalledTime"].endswith("Z")
+    # the agent names dpkg's amd64 x86_64 (as rpm does), and dpkg keeps no install date to report
+    dpkg_arch = box.exec_run(["dpkg", "--print-architecture"]).output.decode().strip()
+    assert apps["bash"]["Architecture"] == {"amd64": "x86_64"}.get(dpkg_arch, dpkg_arch)
+    assert "InstalledTime" not in apps["bash"] and "Release" not in apps["bash"]
     assert apps["bash"]["ApplicationType"] == "shells"
 
     info = entries(ssm, instance_id, "AWS:InstanceInformation")[0]
@@ -76,7 +79,7 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     script = (
         "set -e; mkdir -p /tmp/pkg/DEBIAN; "
         "printf 'Package: ssm-emu-probe\\nVersion: 1.2.3\\nArchitecture: all\\nMaintainer: Tester <t@example.com>\\n"
-        "Description: a probe package\\n' > /tmp/pkg/DEBIAN/control; "
+        f"Description: a probe package {'x' * 120}\\n more lines\\n' > /tmp/pkg/DEBIAN/control; "
         "dpkg-deb --build /tmp/pkg /tmp/probe.deb >/dev/null; dpkg -i /tmp/probe.deb >/dev/null"
     )
     assert box.exec_run(["/bin/sh", "-c", script]).exit_code == 0
@@ -84,7 +87,8 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     probe = entries(ssm, instance_id, "AWS:Application",
                     Filters=[{"Key": "Name", "Values": ["ssm-emu-probe"], "Type": "Equal"}])
     assert probe == [{**probe[0], "Name": "ssm-emu-probe", "Version": "1.2.3", "Architecture": "all",
-                      "Publisher": "Tester <t@example.com>", "Summary": "a probe package"}]
+                      "Publisher": "Tester <t@example.com>",
+                      "Summary": f"a probe package {'x' * 120}"[:100]}]  # the agent's 100 characters
     found = ssm.get_inventory(Filters=[{"Key": "AWS:Application.Name", "Values": ["ssm-emu-probe"]}])
     assert [e["Id"] for e in found["Entities"]] == [instance_id]
 
@@ -319,7 +323,10 @@ def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
 FAKE_RPM = """#!/bin/sh
 [ "$1" = -qa ] || exit 1
 [ "$2" = --queryformat ] || exit 0
-printf 'openssl\\t3.0.7-27.el9\\tx86_64\\tRed Hat, Inc.\\tUtilities for TLS\\t1700000000\\tUnspecified\\t(none)\\n'
+printf 'openssl\\t3.0.7\\t27.el9\\t1\\tx86_64\\tRed Hat, Inc.\\tUtilities for TLS\\t1700000000\\tUnspecified\\t(none)\\t'
+printf 'openssl-3.0.7-27.el9.src.rpm\\n'
+printf 'tzdata\\t2024a\\t1.el9\\t(none)\\tnoarch\\tRed Hat, Inc.\\tTimezone data\\t1700000000\\tUnspecified\\t'
+printf 'https://www.iana.org/time-zones\\ttzdata-2024a-1.el9.src.rpm\\n'
 """
 FAKE_APK = """#!/bin/sh
 [ "$1 $2" = "list -I" ] || exit 1
@@ -329,10 +336,15 @@ echo 'ca-certificates-bundle-20230506-r0 x86_64 {ca-certificates} (MPL-2.0 AND M
 
 
 @pytest.mark.parametrize("image,tool,script,expected", [
-    (DEBIAN_IMAGE, "rpm", FAKE_RPM, [{"Name": "openssl", "Version": "3.0.7-27.el9", "Architecture": "x86_64",
-                        "Publisher": "Red Hat, Inc.", "Summary": "Utilities for TLS",
-                        "PackageId": "openssl-3.0.7-27.el9.x86_64.rpm", "InstalledTime": "2023-11-14T22:13:20Z",
-                        "ApplicationType": "Unspecified"}]),
+    # as the agent reports rpm's packages: VERSION, RELEASE and EPOCH apart, the source RPM as PackageId
+    (DEBIAN_IMAGE, "rpm", FAKE_RPM, [{"Name": "openssl", "Version": "3.0.7", "Release": "27.el9", "Epoch": "1",
+                        "Architecture": "x86_64", "Publisher": "Red Hat, Inc.", "Summary": "Utilities for TLS",
+                        "PackageId": "openssl-3.0.7-27.el9.src.rpm", "InstalledTime": "2023-11-14T22:13:20Z",
+                        "ApplicationType": "Unspecified", "URL": "(none)"},
+                       {"Name": "tzdata", "Version": "2024a", "Release": "1.el9", "Architecture": "noarch",
+                        "Publisher": "Red Hat, Inc.", "Summary": "Timezone data",
+                        "PackageId": "tzdata-2024a-1.el9.src.rpm", "InstalledTime": "2023-11-14T22:13:20Z",
+                        "ApplicationType": "Unspecified", "URL": "https://www.iana.org/time-zones"}]),
     (BUSYBOX_IMAGE, "apk", FAKE_APK, [{"Name": "ca-certificates-bundle", "Version": "20230506-r0",
                                       "Architecture": "x86_64", "PackageId": "ca-certificates-bundle-20230506-r0"},
                        {"Name": "musl", "Version": "1.2.4-r2", "Architecture": "x86_64",

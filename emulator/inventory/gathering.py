@@ -2,9 +2,9 @@
 shell script per type (tab-separated lines back, parsed here), then stored as PutInventory stores.
 
 - AWS:InstanceInformation: from the registry (what the agent reports about itself).
-- AWS:Application: dpkg-query, rpm -qa or apk, whichever exists (ApplicationType: dpkg's Section, rpm's
-  Group; URL: Homepage, URL; InstalledTime: dpkg's file list's modification time, rpm's INSTALLTIME; apk
-  has neither).
+- AWS:Application: dpkg-query, rpm -qa or apk, whichever exists, with the fields the agent asks them for
+  (ApplicationType: dpkg's Section, rpm's Group; URL: Homepage, URL; rpm's Release, Epoch, INSTALLTIME and
+  source RPM as PackageId; dpkg's Version whole and no InstalledTime; apk has neither).
 - AWS:Network: /sys/class/net (names, MACs), addresses from `ip -o addr` or, without iproute2,
   `hostname -I` on the first interface that is not loopback; DNS servers from /etc/resolv.conf.
 - AWS:Service: systemctl's service units when systemd runs, else the System V init scripts `service
@@ -45,12 +45,10 @@ if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W >/dev/null 2>&1; then
   echo dpkg
   f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}'
   dpkg-query -W -f="$f"'\t${Section}\t${Homepage}\n' | grep '^ii' | cut -f2-
-  echo ---
-  cd /var/lib/dpkg/info 2>/dev/null && for f in *.list; do printf '%s\t%s\n' "${f%.list}" "$(stat -c %Y "$f")"; done
 elif command -v rpm >/dev/null 2>&1 && rpm -qa >/dev/null 2>&1; then
   echo rpm
-  f='%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\t%{GROUP}\t%{URL}\n'
-  rpm -qa --queryformat "$f"
+  f='%{NAME}\t%{VERSION}\t%{RELEASE}\t%{EPOCH}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\t%{GROUP}\t%{URL}'
+  rpm -qa --queryformat "$f"'\t%{SOURCERPM}\n'
 elif command -v apk >/dev/null 2>&1; then
   echo apk
   apk list -I 2>/dev/null
@@ -141,30 +139,44 @@ def instance_information(instance: ManagedInstance) -> list[dict[str, str]]:
     return [{k: v for k, v in entry.items() if v}]
 
 
+# The agent keeps a field's first line, cut at 100 characters (its maxSummaryLength), and names 64-bit and
+# 32-bit x86 as rpm does (model.FormatArchitecture): dpkg's amd64 is reported x86_64.
+FIELD_LENGTH = 100
+ARCHITECTURES = {"amd64": "x86_64", "386": "i386"}
+
+
+def _field(text: str) -> str:
+    return text.split("\n", 1)[0][:FIELD_LENGTH]
+
+
+def _architecture(arch: str) -> str:
+    arch = arch.strip().lower()
+    return ARCHITECTURES.get(arch, arch)
+
+
 def applications(backend: InstanceBackend) -> list[dict[str, str]]:
+    """As the agent asks dpkg-query and rpm: dpkg's Version whole (no Release, no InstalledTime: dpkg keeps
+    no install date), rpm's VERSION, RELEASE and EPOCH apart (EPOCH "(none)" left out) and its source
+    package as PackageId."""
     lines = _run(backend, APPLICATIONS).splitlines()
     if not lines:
         return []
     manager, rows = lines[0], lines[1:]
     found: list[dict[str, str]] = []
     if manager == "dpkg":
-        cut = rows.index("---") if "---" in rows else len(rows)
-        installed = {}
-        for line in rows[cut + 1:]:
-            name, _, epoch = line.partition("\t")
-            installed[name.split(":")[0]] = _iso(epoch)
-        for line in rows[:cut]:
+        for line in rows:
             name, version, arch, maintainer, summary, section, url = (line.split("\t") + [""] * 7)[:7]
-            found.append({"Name": name, "Version": version, "Architecture": arch, "Publisher": maintainer,
-                          "Summary": summary, "PackageId": f"{name}_{version}_{arch}.deb",
-                          "InstalledTime": installed.get(name, ""), "ApplicationType": section, "URL": url})
+            found.append({"Name": name, "Version": version, "Architecture": _architecture(arch),
+                          "Publisher": maintainer, "Summary": summary,
+                          "PackageId": f"{name}_{version}_{arch}.deb", "ApplicationType": section, "URL": url})
     elif manager == "rpm":
         for line in rows:
-            name, version, arch, vendor, summary, when, group, url = (line.split("\t") + [""] * 8)[:8]
-            found.append({"Name": name, "Version": version, "Architecture": arch, "Publisher": vendor,
-                          "Summary": summary, "PackageId": f"{name}-{version}.{arch}.rpm",
-                          "InstalledTime": _iso(when), "ApplicationType": group,
-                          "URL": "" if url == "(none)" else url})
+            name, version, release, epoch, arch, vendor, summary, when, group, url, source = (
+                line.split("\t") + [""] * 11)[:11]
+            found.append({"Name": name, "Version": version, "Release": release,
+                          "Epoch": "" if epoch == "(none)" else epoch, "Architecture": _architecture(arch),
+                          "Publisher": vendor, "Summary": summary, "PackageId": source,
+                          "InstalledTime": _iso(when), "ApplicationType": group, "URL": url})
     elif manager == "apk":
         for line in rows:
             parts = line.split()
@@ -173,7 +185,7 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
             name, version, release = parts[0].rsplit("-", 2)
             found.append({"Name": name, "Version": f"{version}-{release}", "Architecture": parts[1],
                           "PackageId": parts[0]})
-    return [{k: v for k, v in e.items() if v} for e in found]
+    return [{k: _field(v) for k, v in e.items() if v} for e in found]
 
 
 def network(backend: InstanceBackend) -> list[dict[str, str]]:
