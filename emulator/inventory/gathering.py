@@ -5,8 +5,9 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:Application: dpkg-query, rpm -qa or apk, whichever exists, with the fields the agent asks them for
   (ApplicationType: dpkg's Section, rpm's Group; URL: Homepage, URL; rpm's Release, Epoch, INSTALLTIME and
   source RPM as PackageId; dpkg's Version whole and no InstalledTime; apk has neither).
-- AWS:Network: /sys/class/net (names, MACs), addresses from `ip -o addr` or, without iproute2,
-  `hostname -I` on the first interface that is not loopback; DNS servers from /etc/resolv.conf.
+- AWS:Network: as the agent on Linux, every interface but loopback from /sys/class/net (name, MAC), one
+  IPv4 and one IPv6 address each from `ip -o addr` (or, without iproute2, `hostname -I` on the first);
+  no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
 - AWS:Service: systemctl's service units when systemd runs, else the System V init scripts `service
   --status-all` can tell running or stopped (scripts that can't tell are left out).
 - AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
@@ -57,15 +58,14 @@ fi
 
 NETWORK = r"""
 for d in /sys/class/net/*; do
-  n=${d##*/}; printf 'if\t%s\t%s\n' "$n" "$(cat "$d/address" 2>/dev/null)"
+  n=${d##*/}
+  printf 'if\t%s\t%s\t%s\t%s\n' "$n" "$(cat "$d/address" 2>/dev/null)" "$(cat "$d/flags")" "$(cat "$d/ifindex")"
 done
 if command -v ip >/dev/null 2>&1; then
   ip -o addr show 2>/dev/null | awk '{printf "addr\t%s\t%s\t%s\n", $2, $3, $4}'
-  ip route show default 2>/dev/null | awk '{printf "gw\t%s\t%s\n", $5, $3}'
 else
   printf 'host\t%s\n' "$(hostname -I 2>/dev/null)"
 fi
-grep '^nameserver' /etc/resolv.conf 2>/dev/null | awk '{printf "dns\t%s\n", $2}'
 """
 
 # systemd's units when systemd runs; otherwise the System V scripts `service --status-all` reports on (what a
@@ -188,41 +188,32 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
     return [{k: _field(v) for k, v in e.items() if v} for e in found]
 
 
+IFF_LOOPBACK = 0x8
+
+
 def network(backend: InstanceBackend) -> list[dict[str, str]]:
-    interfaces: dict[str, dict[str, Any]] = {}
-    dns: list[str] = []
+    """As the agent reports interfaces on Linux: every one but loopback, in index order, with its MAC and one
+    IPv4 and one IPv6 address (each the interface's last, as the agent overwrites); it gathers no subnet
+    mask, gateway, DHCP or DNS server there."""
+    interfaces: dict[str, dict[str, str]] = {}
+    order: dict[str, int] = {}
     host_ips: list[str] = []
     for line in _run(backend, NETWORK).splitlines():
         kind, *rest = line.split("\t")
-        if kind == "if" and len(rest) == 2:
-            interfaces[rest[0]] = {"Name": rest[0], "MacAddress": rest[1], "IPV4": [], "IPV6": [], "masks": []}
-        elif kind == "addr" and len(rest) == 3:
-            name = rest[0].split("@")[0]
-            ip, _, prefix = rest[2].partition("/")
-            entry = interfaces.setdefault(name, {"Name": name, "IPV4": [], "IPV6": [], "masks": []})
-            entry["IPV6" if rest[1] == "inet6" else "IPV4"].append(ip)
-            if rest[1] == "inet" and prefix.isdigit():
-                bits = (0xFFFFFFFF << (32 - int(prefix))) & 0xFFFFFFFF
-                entry["masks"].append(".".join(str((bits >> s) & 255) for s in (24, 16, 8, 0)))
-        elif kind == "gw" and len(rest) == 2 and rest[0] in interfaces:
-            interfaces[rest[0]]["Gateway"] = rest[1]
+        if kind == "if" and len(rest) == 4:
+            name, mac, flags, index = rest
+            if int(flags or "0", 16) & IFF_LOOPBACK:
+                continue
+            interfaces[name] = {"Name": name, "MacAddress": mac}
+            order[name] = int(index) if index.isdigit() else 0
+        elif kind == "addr" and len(rest) == 3 and rest[0].split("@")[0] in interfaces:
+            interfaces[rest[0].split("@")[0]]["IPV6" if rest[1] == "inet6" else "IPV4"] = rest[2].split("/")[0]
         elif kind == "host" and rest:
             host_ips = rest[0].split()
-        elif kind == "dns" and rest:
-            dns.append(rest[0])
-    if host_ips:
-        first = next((n for n in sorted(interfaces) if n != "lo"), None)
-        if first is not None:
-            for ip in host_ips:
-                interfaces[first]["IPV6" if ":" in ip else "IPV4"].append(ip)
-    found = []
-    for name in sorted(interfaces):
-        e = interfaces[name]
-        entry = {"Name": name, "MacAddress": e.get("MacAddress", ""), "IPV4": ",".join(e["IPV4"]),
-                 "IPV6": ",".join(e["IPV6"]), "SubnetMask": ",".join(e["masks"]),
-                 "Gateway": e.get("Gateway", ""), "DNSServer": ",".join(dns) if name != "lo" else ""}
-        found.append({k: v for k, v in entry.items() if v})
-    return found
+    first = min(interfaces, key=order.__getitem__, default=None)
+    for ip in host_ips if first else []:
+        interfaces[first]["IPV6" if ":" in ip else "IPV4"] = ip
+    return [{k: v for k, v in interfaces[n].items() if v} for n in sorted(interfaces, key=order.__getitem__)]
 
 
 def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
