@@ -8,16 +8,15 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:Network: as the agent on Linux, every interface but loopback from /sys/class/net (name, MAC), one
   IPv4 and one IPv6 address each from `ip -o addr` (or, without iproute2, `hostname -I` on the first);
   no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
-- AWS:Service: systemctl's service units when systemd runs, else the System V init scripts `service
-  --status-all` can tell running or stopped (scripts that can't tell are left out).
 - AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
   /proc/cpuinfo, the kernel from `uname -r`.
 - AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]).
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
-Each input set to "Disabled" skips its type; awsComponents, windows* and billingInfo gather nothing here
-(no SSM Agent package, no Windows). A type whose script fails is said on stderr and the step still
-succeeds; a custom inventory file that can't be read or that PutInventory refuses fails the step, and
+Each input set to "Disabled" skips its type; services, awsComponents, windows* and billingInfo gather
+nothing here: SSM Agent has no services, roles, registry or updates gatherer on Linux (its Services gatherer
+is Get-Service in PowerShell), and neither an SSM Agent package nor EC2 billing info to report. A type
+whose script fails is said on stderr and the step still succeeds; a custom inventory file that can't be read or that PutInventory refuses fails the step, and
 everything else gathered is stored all the same.
 """
 from __future__ import annotations
@@ -65,18 +64,6 @@ if command -v ip >/dev/null 2>&1; then
   ip -o addr show 2>/dev/null | awk '{printf "addr\t%s\t%s\t%s\n", $2, $3, $4}'
 else
   printf 'host\t%s\n' "$(hostname -I 2>/dev/null)"
-fi
-"""
-
-# systemd's units when systemd runs; otherwise the System V scripts `service --status-all` reports on (what a
-# container without systemd has): a script whose `status` says running is "+", stopped "-", can't tell "?".
-SERVICES = r"""
-if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-  systemctl list-units --type=service --all --no-legend --plain 2>/dev/null \
-    | awk '{u=$1; s=$4; $1=$2=$3=$4=""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", u, s, $0}'
-elif command -v service >/dev/null 2>&1 && [ -d /etc/init.d ]; then
-  service --status-all 2>/dev/null \
-    | sed -n -e 's/^ *\[ + \] *\(.*\)$/\1\trunning\t/p' -e 's/^ *\[ - \] *\(.*\)$/\1\tdead\t/p'
 fi
 """
 
@@ -231,16 +218,6 @@ def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
     return [{k: v for k, v in entry.items() if v}]
 
 
-def services(backend: InstanceBackend) -> list[dict[str, str]]:
-    found = []
-    for line in _run(backend, SERVICES).splitlines():
-        unit, state, description = (line.split("\t") + ["", ""])[:3]
-        if unit:
-            found.append({"Name": unit.removesuffix(".service"), "DisplayName": description,
-                          "ServiceType": "", "Status": "Running" if state == "running" else "Stopped"})
-    return [{k: v for k, v in e.items() if v} for e in found]
-
-
 def files(backend: InstanceBackend, requested: Any) -> list[dict[str, str]]:
     if isinstance(requested, str):
         requested = json.loads(requested) if requested.strip() else []
@@ -285,7 +262,6 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
     steps: list[tuple[str, str, Callable[[], list[dict[str, str]]]]] = [
         ("applications", "AWS:Application", lambda: applications(backend)),
         ("networkConfig", "AWS:Network", lambda: network(backend)),
-        ("services", "AWS:Service", lambda: services(backend)),
         ("instanceDetailedInformation", "AWS:InstanceDetailedInformation", lambda: detailed_information(backend)),
     ]
     if inputs.get("files"):
@@ -298,8 +274,7 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
         except Exception as e:
             problems.append(f"{type_name}: {e}")
             continue
-        if content or type_name != "AWS:Service":
-            gathered[type_name] = content
+        gathered[type_name] = content
     items = [Item(t, AWS_TYPES[t].version, captured, content_hash(c), c) for t, c in gathered.items()]
     store(items)
     refused: list[str] = []
