@@ -9,7 +9,7 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
   IPv4 and one IPv6 address each from `ip -o addr` (or, without iproute2, `hostname -I` on the first);
   no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
 - AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
-  /proc/cpuinfo, the kernel from `uname -r`.
+  /proc/cpuinfo (the attributes the agent's lscpu gives; no kernel version, not an attribute of the type).
 - AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]).
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
@@ -73,7 +73,6 @@ printf 'mhz\t%s\n' "$(grep -m1 '^cpu MHz' /proc/cpuinfo 2>/dev/null | cut -d: -f
 printf 'cpus\t%s\n' "$(grep -c '^processor' /proc/cpuinfo 2>/dev/null)"
 printf 'sockets\t%s\n' "$(grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -u | wc -l)"
 printf 'cores\t%s\n' "$(grep -m1 '^cpu cores' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
-printf 'kernel\t%s\n' "$(uname -r)"
 """
 
 # $1 path, $2 recursive (true/false), $3 the dir scan limit, the rest name patterns
@@ -213,7 +212,6 @@ def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
         "CPUModel": raw.get("model", ""), "CPUSpeedMHz": mhz, "CPUs": cpus,
         "CPUSockets": sockets if sockets not in ("", "0") else "1", "CPUCores": cores,
         "CPUHyperThreadEnabled": "true" if cpus.isdigit() and cores.isdigit() and int(cpus) > int(cores) else "false",
-        "KernelVersion": raw.get("kernel", ""),
     }
     return [{k: v for k, v in entry.items() if v}]
 
