@@ -125,26 +125,35 @@ def test_custom_inventory_files_on_the_instance_are_gathered(ssm, server, make_c
     box = make_container()
     instance_id = register_container(server, box)
     folder = f"/var/lib/amazon/ssm/{instance_id}/inventory/custom"
-    body = json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:RackInfo",
-                       "Content": {"RackLocation": "Bay B/Row C", "Units": 4}})
-    write = f"mkdir -p {folder} && cat > {folder}/rack.json <<'X'\n{body}\nX"
-    assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
-    bad = json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:bad name", "Content": {"A": "1"}})
-    write = f"cat > {folder}/bad.json <<'X'\n{bad}\nX\necho '{{not json' > {folder}/broken.json"
-    assert box.exec_run(["/bin/sh", "-c", write]).exit_code == 0
-    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-GatherSoftwareInventory",
-                            Parameters={"applications": ["Disabled"]})
-    failed = wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)
-    assert failed["Status"] == "Failed"
-    assert "InvalidTypeNameException" in failed["StandardErrorContent"]
-    assert "broken.json" in failed["StandardErrorContent"]
+
+    def write(name: str, body: str) -> None:
+        script = f"mkdir -p {folder} && cat > {folder}/{name} <<'X'\n{body}\nX"
+        assert box.exec_run(["/bin/sh", "-c", script]).exit_code == 0
+
+    write("rack.json", json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:RackInfo",
+                                   "Content": {"RackLocation": "Bay B/Row C", "Units": "4"}}))
+    # files SSM Agent skips (logged, the step goes on): a value that is not a string, not JSON at all
+    write("numbers.json", json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:Numbers",
+                                      "Content": {"Units": 4}}))
+    write("broken.json", "{not json")
+    gather(ssm, instance_id, applications="Disabled")
     assert entries(ssm, instance_id, "Custom:RackInfo") == [{"RackLocation": "Bay B/Row C", "Units": "4"}]
-    assert entries(ssm, instance_id, "AWS:Application") == []
+    names = {s["TypeName"] for s in ssm.get_inventory_schema()["Schemas"]}
+    assert "Custom:RackInfo" in names and "Custom:Numbers" not in names
     schema = ssm.get_inventory_schema(TypeName="Custom:RackInfo")["Schemas"][0]
     assert {a["Name"] for a in schema["Attributes"]} == {"RackLocation", "Units"}
 
+    # a type name the agent reads but PutInventory refuses: the one upload fails, nothing of it is stored
+    write("bad.json", json.dumps({"SchemaVersion": "1.0", "TypeName": "Custom:bad name", "Content": {"A": "1"}}))
+    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-GatherSoftwareInventory")
+    failed = wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)
+    assert failed["Status"] == "Failed"
+    assert failed["StandardErrorContent"].startswith(
+        "inventory data could not be uploaded to Systems Manager. Additional troubleshooting information - "
+        "InvalidTypeNameException")
+    assert entries(ssm, instance_id, "AWS:Application") == []
 
-# --- PutInventory and reading ------------------------------------------------------------------------------------
+
 def test_custom_inventory_round_trips(ssm, server, make_container):
     instance_id = register_container(server, make_container())
     put_rack(ssm, instance_id)
@@ -310,7 +319,8 @@ def test_put_inventory_refuses_what_aws_refuses(ssm, server, make_container):
 def test_gathering_on_a_machine_without_a_package_manager_or_systemd(ssm, server, busybox_container):
     instance_id = register_container(server, busybox_container)
     found = gather(ssm, instance_id)
-    assert "AWS:Application: 0 entries" in found["StandardOutputContent"], found["StandardErrorContent"]
+    assert found["StandardOutputContent"] == ("Inventory policy has been successfully applied and collected "
+                                              "inventory data has been uploaded to SSM")
     assert entries(ssm, instance_id, "AWS:Application") == []
     # the container has no network, only its loopback, which the agent leaves out
     assert entries(ssm, instance_id, "AWS:Network") == []

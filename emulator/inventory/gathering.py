@@ -15,21 +15,23 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
   Content}), as the agent reads its custom inventory folder.
 Each input set to "Disabled" skips its type; services, awsComponents, windows* and billingInfo gather
 nothing here: SSM Agent has no services, roles, registry or updates gatherer on Linux (its Services gatherer
-is Get-Service in PowerShell), and neither an SSM Agent package nor EC2 billing info to report. A type
-whose script fails is said on stderr and the step still succeeds; a custom inventory file that can't be read or that PutInventory refuses fails the step, and
-everything else gathered is stored all the same.
+is Get-Service in PowerShell), and neither an SSM Agent package nor EC2 billing info to report.
+As the agent's plugin: a gatherer that fails fails the step and nothing is stored; a custom inventory file the agent would not read (not JSON, not
+Custom:, a value that is not a string, ...) is skipped; all items go up in one PutInventory, and when it is
+refused the step fails and nothing is stored.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from emulator.backends import InstanceBackend
 from emulator.inventory.aws_types import AWS_TYPES
-from emulator.inventory.items import Item, as_content, content_hash
+from emulator.inventory.items import Item, content_hash
 from emulator.managed_instances.model import AGENT_TYPE, AGENT_VERSION, RESOURCE_TYPE
 
 if TYPE_CHECKING:
@@ -232,31 +234,67 @@ def files(backend: InstanceBackend, requested: Any) -> list[dict[str, str]]:
     return found
 
 
+# SSM Agent's custom inventory limits (gatherers/custom/customGatherer.go): a file breaking one is skipped.
+CUSTOM_FILES_LIMIT = 20
+TYPE_NAME_LENGTH, ATTRIBUTES_LIMIT, ATTRIBUTE_NAME_LENGTH, ATTRIBUTE_VALUE_LENGTH = 100, 50, 64, 4096
+SCHEMA_VERSION = re.compile(r"^[0-9]{1,6}\.[0-9]{1,6}$")
+
+
+def custom_item(body: str, captured: str) -> Item:
+    """A custom inventory file as the agent reads it; ValueError says why the agent would skip it."""
+    raw = json.loads(body)
+    type_name, version, content = raw.get("TypeName") or "", raw.get("SchemaVersion") or "", raw.get("Content")
+    if not isinstance(type_name, str) or not type_name.startswith("Custom:") or len(type_name) > TYPE_NAME_LENGTH:
+        raise ValueError(f"TypeName {type_name!r} is not Custom:<name> of at most {TYPE_NAME_LENGTH} characters")
+    if not isinstance(version, str) or not SCHEMA_VERSION.match(version):
+        raise ValueError(f"SchemaVersion {version!r} is not like 1.0")
+    entries = content if isinstance(content, list) else [content]
+    for entry in entries:
+        if not isinstance(entry, dict) or not entry or len(entry) > ATTRIBUTES_LIMIT:
+            raise ValueError(f"Content must be objects of 1 to {ATTRIBUTES_LIMIT} attributes")
+        for name, value in entry.items():
+            if not 0 < len(name) <= ATTRIBUTE_NAME_LENGTH:
+                raise ValueError(f"attribute name {name!r} is empty or over {ATTRIBUTE_NAME_LENGTH} characters")
+            if not isinstance(value, str) or len(value) > ATTRIBUTE_VALUE_LENGTH:
+                raise ValueError(f"{name}'s value is not a string of at most {ATTRIBUTE_VALUE_LENGTH} characters")
+    return Item(type_name, version, captured, content_hash(entries), entries)
+
+
 def custom(backend: InstanceBackend, instance_id: str, captured: str) -> tuple[list[Item], list[str]]:
-    """The custom inventory files' items, and a message for each file that could not be read."""
-    items, problems = [], []
-    text = _run(backend, CUSTOM, CUSTOM_FOLDER.format(instance=instance_id))
-    for chunk in text.split("\036")[1:]:
+    """The custom inventory files' items, and why each skipped file was skipped (the agent logs it and goes
+    on; a second file of a type already read is skipped too). More files than the agent reads is an error."""
+    items: list[Item] = []
+    skipped: list[str] = []
+    chunks = _run(backend, CUSTOM, CUSTOM_FOLDER.format(instance=instance_id)).split("\036")[1:]
+    if len(chunks) > CUSTOM_FILES_LIMIT:
+        raise RuntimeError(f"Total custom inventory file count ({len(chunks)}) exceed limit ({CUSTOM_FILES_LIMIT})")
+    for chunk in chunks:
         path, _, body = chunk.partition("\n")
         try:
-            raw = json.loads(body)
-            content = as_content(raw["Content"])
-            items.append(Item(str(raw["TypeName"]), str(raw.get("SchemaVersion") or "1.0"), captured,
-                              content_hash(content), content))
-        except Exception as e:  # a broken file is reported, the rest still gathered (as the agent does)
-            problems.append(f"{path}: {e}")
-    return items, problems
+            item = custom_item(body, captured)
+            if any(i.type_name == item.type_name for i in items):
+                raise ValueError(f"{item.type_name} is already in another file")
+            items.append(item)
+        except (ValueError, AttributeError) as e:  # json.JSONDecodeError is a ValueError
+            skipped.append(f"{path}: {e}")
+    return items, skipped
+
+
+# What the agent's plugin says (plugins/inventory/inventory.go).
+UPLOADED = "Inventory policy has been successfully applied and collected inventory data has been uploaded to SSM"
+GATHERER_FAILED = "Encountered error while executing {name}. Error - {error}"
+UPLOAD_FAILED = "inventory data could not be uploaded to Systems Manager. Additional troubleshooting information - {error}"
 
 
 def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[str, Any], captured: str,
            store: Callable[[list[Item]], None]) -> tuple[int, bytes, bytes]:
-    """Run the plugin: gather every enabled type, store the items (CaptureTime `captured`), and answer
-    (exit code, stdout, stderr)."""
+    """Run the plugin as the agent does: every enabled gatherer, then one upload of all their items
+    (CaptureTime `captured`); a gatherer's error or a refused upload fails the step and nothing is stored.
+    Answers (exit code, stdout, stderr)."""
     def enabled(name: str) -> bool:
         return str(inputs.get(name, "Enabled")) != "Disabled"
 
     gathered: dict[str, list[dict[str, str]]] = {"AWS:InstanceInformation": instance_information(instance)}
-    problems: list[str] = []
     steps: list[tuple[str, str, Callable[[], list[dict[str, str]]]]] = [
         ("applications", "AWS:Application", lambda: applications(backend)),
         ("networkConfig", "AWS:Network", lambda: network(backend)),
@@ -264,29 +302,23 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
     ]
     if inputs.get("files"):
         steps.append(("files", "AWS:File", lambda: files(backend, inputs.get("files"))))
-    for switch, type_name, collect in steps:
-        if not enabled(switch):
-            continue
-        try:
-            content = collect()
-        except Exception as e:
-            problems.append(f"{type_name}: {e}")
-            continue
-        gathered[type_name] = content
+    custom_items: list[Item] = []
+    running = ""  # the gatherer the agent names when one fails
+    try:
+        for switch, type_name, collect in steps:
+            if enabled(switch):
+                running = type_name
+                gathered[type_name] = collect()
+        if enabled("customInventory"):
+            running = "CustomInventory"
+            custom_items, skipped = custom(backend, instance.instance_id, captured)
+            for reason in skipped:
+                log.info("custom inventory file skipped, as SSM Agent skips it: %s", reason)
+    except Exception as e:
+        return 1, b"", GATHERER_FAILED.format(name=running, error=e).encode()
     items = [Item(t, AWS_TYPES[t].version, captured, content_hash(c), c) for t, c in gathered.items()]
-    store(items)
-    refused: list[str] = []
-    if enabled("customInventory"):
-        try:
-            found, refused = custom(backend, instance.instance_id, captured)
-        except Exception as e:
-            found, refused = [], [f"custom inventory: {e}"]
-        for item in found:  # one by one: a custom item PutInventory refuses leaves the others stored
-            try:
-                store([item])
-                items.append(item)
-            except Exception as e:
-                refused.append(f"{item.type_name}: {type(e).__name__}: {e}")
-    summary = "\n".join(f"{item.type_name}: {len(item.content)} entries" for item in items)
-    # A custom inventory file that can't be read or stored fails the step (what was gathered is kept).
-    return 1 if refused else 0, summary.encode(), "\n".join(problems + refused).encode()
+    try:
+        store(items + custom_items)
+    except Exception as e:
+        return 1, b"", UPLOAD_FAILED.format(error=f"{type(e).__name__}: {e}").encode()
+    return 0, UPLOADED.encode(), b""
