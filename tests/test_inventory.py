@@ -6,6 +6,7 @@ DescribeInventoryDeletions; PutInventory's refusals."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -106,6 +107,32 @@ case "$1" in
   status) [ -f $PIDFILE ] && kill -0 "$(cat $PIDFILE)" 2>/dev/null && echo "ssm-emu-probe is running" ;;
 esac
 """
+
+
+def test_files_are_gathered_as_the_agent_scans_them(ssm, server, make_container):
+    box = make_container()
+    instance_id = register_container(server, box)
+    setup = "mkdir -p /srv/app/a/b && echo hi > /srv/app/run.sh && echo x > /srv/app/a/b/deep.sh && touch /srv/x.txt"
+    assert box.exec_run(["/bin/sh", "-c", setup]).exit_code == 0
+    gather(ssm, instance_id, applications="Disabled", files=json.dumps([
+        {"Path": "/srv/app", "Pattern": ["*.sh"], "Recursive": True},
+        {"Path": "/srv/app", "Pattern": [], "Recursive": False},  # no pattern: no file
+    ]))
+    found = sorted(entries(ssm, instance_id, "AWS:File"), key=lambda e: e["Name"])
+    modified = box.exec_run(["stat", "-c", "%Y", "/srv/app/run.sh"]).output.decode().strip()
+    # Linux's agent reports Name, Size (a string), ModificationTime and InstalledDir, no access time
+    assert found[1] == {"Name": "run.sh", "Size": "3", "InstalledDir": "/srv/app",
+                        "ModificationTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(modified)))}
+    assert [(e["Name"], e["InstalledDir"]) for e in found] == [("deep.sh", "/srv/app/a/b"), ("run.sh", "/srv/app")]
+
+    # DirScanLimit counts the directories a recursive scan walks (/srv/app, a, a/b): past it the gatherer
+    # fails, and with it the whole step
+    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-GatherSoftwareInventory", Parameters={
+        "files": [json.dumps([{"Path": "/srv/app", "Pattern": ["*"], "Recursive": True, "DirScanLimit": 2}])]})
+    failed = wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)
+    assert failed["Status"] == "Failed"
+    assert failed["StandardErrorContent"] == (
+        "Encountered error while executing AWS:File. Error - Directory Scan Limit Exceeded")
 
 
 def test_services_are_not_gathered_on_linux_even_a_running_one(ssm, server, make_container):
@@ -349,7 +376,8 @@ def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
 FAKE_RPM = """#!/bin/sh
 [ "$1" = -qa ] || exit 1
 [ "$2" = --queryformat ] || exit 0
-printf 'openssl\\t3.0.7\\t27.el9\\t1\\tx86_64\\tRed Hat, Inc.\\tUtilities for TLS\\t1700000000\\tUnspecified\\t(none)\\t'
+printf 'openssl\\t3.0.7\\t27.el9\\t1\\tx86_64\\tRed Hat, Inc.\\tUtilities for TLS\\t1700000000\\t'
+printf 'Unspecified\\t(none)\\t'
 printf 'openssl-3.0.7-27.el9.src.rpm\\n'
 printf 'tzdata\\t2024a\\t1.el9\\t(none)\\tnoarch\\tRed Hat, Inc.\\tTimezone data\\t1700000000\\tUnspecified\\t'
 printf 'https://www.iana.org/time-zones\\ttzdata-2024a-1.el9.src.rpm\\n'

@@ -10,15 +10,16 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
   no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
 - AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
   /proc/cpuinfo (the attributes the agent's lscpu gives; no kernel version, not an attribute of the type).
-- AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]).
+- AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]), with the agent's
+  fields on Linux (Name, Size, ModificationTime, InstalledDir) and limits.
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
 Each input set to "Disabled" skips its type; services, awsComponents, windows* and billingInfo gather
 nothing here: SSM Agent has no services, roles, registry or updates gatherer on Linux (its Services gatherer
 is Get-Service in PowerShell), and neither an SSM Agent package nor EC2 billing info to report.
-As the agent's plugin: a gatherer that fails fails the step and nothing is stored; a custom inventory file the agent would not read (not JSON, not
-Custom:, a value that is not a string, ...) is skipped; all items go up in one PutInventory, and when it is
-refused the step fails and nothing is stored.
+As the agent's plugin: a gatherer that fails fails the step and nothing is stored; a custom inventory file
+the agent would not read (not JSON, not Custom:, a value that is not a string, ...) is skipped; all items go
+up in one PutInventory, and when it is refused the step fails and nothing is stored.
 """
 from __future__ import annotations
 
@@ -77,14 +78,15 @@ printf 'sockets\t%s\n' "$(grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -
 printf 'cores\t%s\n' "$(grep -m1 '^cpu cores' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
 """
 
-# $1 path, $2 recursive (true/false), $3 the dir scan limit, the rest name patterns
+# $1 path, $2 recursive (true/false), the rest name patterns. First line: the directories a recursive walk
+# scans (the path's own included); then each matching entry that is not a directory (a link followed).
 FILES = r"""
-p=$1; r=$2; limit=$3; shift 3
-depth="-maxdepth 1"; [ "$r" = true ] && depth=""
-for pat in "$@"; do
-  find "$p" $depth -type f -name "$pat" 2>/dev/null | head -n "$limit" \
-    | while read -r f; do stat -c '%n	%s	%Y	%X' "$f"; done
-done
+p=$1; r=$2; shift 2
+[ -e "$p" ] || exit 0
+if [ "$r" = true ]; then depth=""; find "$p" -type d 2>/dev/null | wc -l; else depth="-maxdepth 1"; echo 1; fi
+for pat in "$@"; do find "$p" -mindepth 1 $depth ! -type d -name "$pat" 2>/dev/null; done | sort -u \
+  | while read -r f; do stat -L -c '%n	%s	%Y' "$f" 2>/dev/null; done
+exit 0
 """
 
 CUSTOM = r"""
@@ -218,20 +220,32 @@ def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
     return [{k: v for k, v in entry.items() if v}]
 
 
+# SSM Agent's file gatherer (gatherers/file/dataProvider.go): at most 500 files in all, a recursive walk of at
+# most DirScanLimit directories (5000 unless given); past either, the gatherer fails with its message.
+FILE_COUNT_LIMIT, DIR_SCAN_LIMIT = 500, 5000
+
+
 def files(backend: InstanceBackend, requested: Any) -> list[dict[str, str]]:
+    """As the agent on Linux: files whose name matches one of Pattern (none: no file), with Name, Size,
+    ModificationTime and InstalledDir only."""
     if isinstance(requested, str):
-        requested = json.loads(requested) if requested.strip() else []
-    found = []
+        requested = json.loads(requested.replace("\\", "/")) if requested.strip() else []
+    found: dict[str, dict[str, str]] = {}
     for spec in requested or []:
-        patterns = spec.get("Pattern") or ["*"]
-        limit = str(int(spec.get("DirScanLimit") or 5000))
-        recursive = "true" if spec.get("Recursive") else "false"
-        for line in _run(backend, FILES, str(spec.get("Path", "")), recursive, limit, *patterns).splitlines():
-            path, size, modified, accessed = (line.split("\t") + ["", "", ""])[:4]
+        recursive = bool(spec.get("Recursive"))
+        lines = _run(backend, FILES, str(spec.get("Path", "")), "true" if recursive else "false",
+                     *(spec.get("Pattern") or [])).splitlines()
+        dir_limit = spec.get("DirScanLimit")
+        if recursive and lines and int(lines[0]) > (DIR_SCAN_LIMIT if dir_limit is None else int(dir_limit)):
+            raise RuntimeError("Directory Scan Limit Exceeded")
+        for line in lines[1:]:
+            path, size, modified = (line.split("\t") + ["", ""])[:3]
             folder, _, name = path.rpartition("/")
-            found.append({"Name": name, "InstalledDir": folder or "/", "Size": size,
-                          "ModificationTime": _iso(modified), "LastAccessTime": _iso(accessed)})
-    return found
+            found[path] = {"Name": name, "Size": size, "ModificationTime": _iso(modified),
+                           "InstalledDir": folder or "/"}
+        if len(found) > FILE_COUNT_LIMIT:
+            raise RuntimeError("File Count Limit Exceeded")
+    return list(found.values())
 
 
 # SSM Agent's custom inventory limits (gatherers/custom/customGatherer.go): a file breaking one is skipped.
@@ -283,7 +297,8 @@ def custom(backend: InstanceBackend, instance_id: str, captured: str) -> tuple[l
 # What the agent's plugin says (plugins/inventory/inventory.go).
 UPLOADED = "Inventory policy has been successfully applied and collected inventory data has been uploaded to SSM"
 GATHERER_FAILED = "Encountered error while executing {name}. Error - {error}"
-UPLOAD_FAILED = "inventory data could not be uploaded to Systems Manager. Additional troubleshooting information - {error}"
+UPLOAD_FAILED = ("inventory data could not be uploaded to Systems Manager. "
+                 "Additional troubleshooting information - {error}")
 
 
 def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[str, Any], captured: str,
