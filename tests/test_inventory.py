@@ -76,6 +76,11 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     detailed = entries(ssm, instance_id, "AWS:InstanceDetailedInformation")[0]
     processors = box.exec_run(["grep", "-c", "^processor", "/proc/cpuinfo"]).output.decode().strip()
     assert detailed["CPUs"] == processors and "KernelVersion" not in detailed
+    # read from lscpu as the agent reads it: a newer lscpu (bookworm's) prints no "CPU MHz:", so no speed
+    lscpu = box.exec_run(["lscpu"], environment={"LC_ALL": "C"}).output.decode()
+    assert ("CPUSpeedMHz" in detailed) == ("CPU MHz:" in lscpu)
+    threads = int(lscpu.split("Thread(s) per core:")[1].split()[0])
+    assert detailed["CPUHyperThreadEnabled"] == ("true" if threads > 1 else "false")
     files = {e["Name"] for e in entries(ssm, instance_id, "AWS:File")}
     assert {"hostname", "hosts"} <= files
 

@@ -8,8 +8,8 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:Network: as the agent on Linux, every interface but loopback from /sys/class/net (name, MAC), one
   IPv4 and one IPv6 address each from `ip -o addr` (or, without iproute2, `hostname -I` on the first);
   no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
-- AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from
-  /proc/cpuinfo (the attributes the agent's lscpu gives; no kernel version, not an attribute of the type).
+- AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from lscpu,
+  read as the agent reads it (no kernel version: not an attribute of the type).
 - AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]), with the agent's
   fields on Linux (Name, Size, ModificationTime, InstalledDir) and limits.
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
@@ -70,12 +70,10 @@ else
 fi
 """
 
+# The agent asks lscpu (without it, it reports nothing).
 DETAILED = r"""
-printf 'model\t%s\n' "$(grep -m1 '^model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
-printf 'mhz\t%s\n' "$(grep -m1 '^cpu MHz' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
-printf 'cpus\t%s\n' "$(grep -c '^processor' /proc/cpuinfo 2>/dev/null)"
-printf 'sockets\t%s\n' "$(grep '^physical id' /proc/cpuinfo 2>/dev/null | sort -u | wc -l)"
-printf 'cores\t%s\n' "$(grep -m1 '^cpu cores' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+command -v lscpu >/dev/null 2>&1 || exit 0
+LC_ALL=C lscpu
 """
 
 # $1 path, $2 recursive (true/false), the rest name patterns. First line: the directories a recursive walk
@@ -206,16 +204,31 @@ def network(backend: InstanceBackend) -> list[dict[str, str]]:
     return [{k: v for k, v in interfaces[n].items() if v} for n in sorted(interfaces, key=order.__getitem__)]
 
 
+def _lscpu(output: str, key: str) -> str:
+    """The value after the first "<key>:" in lscpu's output, as the agent looks it up (a newer lscpu that
+    prints no "CPU MHz:" line gives no speed)."""
+    at = output.find(key + ":")
+    return "" if at < 0 else output[at + len(key) + 1:].split("\n", 1)[0].strip()
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(float(text))
+    except ValueError:
+        return 0
+
+
 def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
-    raw = dict(line.split("\t", 1) for line in _run(backend, DETAILED).splitlines() if "\t" in line)
-    cpus, sockets = raw.get("cpus", ""), raw.get("sockets", "").strip()
-    cores_per_socket = raw.get("cores", "")
-    cores = str(int(cores_per_socket) * max(int(sockets or 0), 1)) if cores_per_socket.isdigit() else cpus
-    mhz = raw.get("mhz", "").split(".")[0]
+    output = _run(backend, DETAILED)
+    if not output.strip():
+        return []
+    mhz, sockets = _lscpu(output, "CPU MHz"), _lscpu(output, "Socket(s)")
+    per_socket, threads = _lscpu(output, "Core(s) per socket"), _lscpu(output, "Thread(s) per core")
     entry = {
-        "CPUModel": raw.get("model", ""), "CPUSpeedMHz": mhz, "CPUs": cpus,
-        "CPUSockets": sockets if sockets not in ("", "0") else "1", "CPUCores": cores,
-        "CPUHyperThreadEnabled": "true" if cpus.isdigit() and cores.isdigit() and int(cpus) > int(cores) else "false",
+        "CPUModel": _lscpu(output, "Model name"), "CPUs": _lscpu(output, "CPU(s)"),
+        "CPUSpeedMHz": str(_whole(mhz)) if mhz else "", "CPUSockets": sockets,
+        "CPUCores": str(_whole(sockets) * _whole(per_socket)) if sockets and per_socket else "",
+        "CPUHyperThreadEnabled": ("true" if _whole(threads) > 1 else "false") if threads else "",
     }
     return [{k: v for k, v in entry.items() if v}]
 
