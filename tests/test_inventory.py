@@ -375,6 +375,36 @@ def test_gathering_over_ssh_and_unchanged_content_is_kept(ssm, server, sshd):
     assert len(item["ContentHash"]) == 32  # MD5
 
 
+# A stand-in for snap (no snapd runs in a container), printing `snap list` as snapd 2.x does.
+FAKE_SNAP = """#!/bin/sh
+[ "$1" = list ] || exit 1
+echo 'Name    Version   Rev    Tracking       Publisher   Notes'
+echo 'core22  20240111  1122   latest/stable  canonical**  base'
+echo 'lxd     5.21.1    28463  5.21/stable    canonical**  -'
+"""
+
+
+def test_snaps_are_gathered_when_the_snapd_package_is_installed(ssm, server, make_container):
+    box = make_container()
+    instance_id = register_container(server, box)
+    install = f"cat > /usr/local/bin/snap <<'X'\n{FAKE_SNAP}X\nchmod +x /usr/local/bin/snap"
+    assert box.exec_run(["/bin/sh", "-c", install]).exit_code == 0
+    gather(ssm, instance_id)  # snap there, but no snapd package: the agent does not ask it
+    assert not entries(ssm, instance_id, "AWS:Application", Filters=[{"Key": "Name", "Values": ["lxd"]}])
+
+    package = (
+        "set -e; mkdir -p /tmp/snapd/DEBIAN; printf 'Package: snapd\\nVersion: 2.61\\nArchitecture: all\\n"
+        "Maintainer: T <t@example.com>\\nDescription: stand-in\\n' > /tmp/snapd/DEBIAN/control; "
+        "dpkg-deb --build /tmp/snapd /tmp/snapd.deb >/dev/null; dpkg -i /tmp/snapd.deb >/dev/null"
+    )
+    assert box.exec_run(["/bin/sh", "-c", package]).exit_code == 0
+    gather(ssm, instance_id)
+    snaps = entries(ssm, instance_id, "AWS:Application", Filters=[{"Key": "Name", "Values": ["core22", "lxd"]}])
+    assert sorted(snaps, key=lambda e: e["Name"]) == [
+        {"Name": "core22", "Version": "20240111", "Publisher": "canonical**", "ApplicationType": "admin"},
+        {"Name": "lxd", "Version": "5.21.1", "Publisher": "canonical**", "ApplicationType": "admin"}]
+
+
 # Stand-ins for rpm (on Debian, its dpkg-query moved away; busybox's sh would run its own rpm applet) and
 # apk (on busybox), as there is no RPM or Alpine image here: they answer the listings gathering asks for,
 # as the real tools print them.

@@ -4,7 +4,8 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:InstanceInformation: from the registry (what the agent reports about itself).
 - AWS:Application: dpkg-query, rpm -qa or apk, whichever exists, with the fields the agent asks them for
   (ApplicationType: dpkg's Section, rpm's Group; URL: Homepage, URL; rpm's Release, Epoch, INSTALLTIME and
-  source RPM as PackageId; dpkg's Version whole and no InstalledTime; apk has neither).
+  source RPM as PackageId; dpkg's Version whole and no InstalledTime; apk has neither), and `snap list`'s
+  snaps when the snapd package is installed.
 - AWS:Network: as the agent on Linux, every interface but loopback from /sys/class/net (name, MAC), one
   IPv4 and one IPv6 address each from `ip -o addr` (or, without iproute2, `hostname -I` on the first);
   no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
@@ -56,6 +57,7 @@ elif command -v apk >/dev/null 2>&1; then
   echo apk
   apk list -I 2>/dev/null
 fi
+if command -v snap >/dev/null 2>&1; then echo '---snap'; snap list 2>/dev/null; fi
 """
 
 NETWORK = r"""
@@ -149,7 +151,8 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
     lines = _run(backend, APPLICATIONS).splitlines()
     if not lines:
         return []
-    manager, rows = lines[0], lines[1:]
+    cut = lines.index("---snap") if "---snap" in lines else len(lines)
+    manager, rows, snaps = lines[0], lines[1:cut], lines[cut + 1:]
     found: list[dict[str, str]] = []
     if manager == "dpkg":
         for line in rows:
@@ -173,10 +176,26 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
             name, version, release = parts[0].rsplit("-", 2)
             found.append({"Name": name, "Version": f"{version}-{release}", "Architecture": parts[1],
                           "PackageId": parts[0]})
+    if any(e["Name"].lower() == "snapd" for e in found):
+        found += snap_applications(snaps)
     return [{k: _field(v) for k, v in e.items() if v} for e in found]
 
 
 IFF_LOOPBACK = 0x8
+
+
+def snap_applications(listing: list[str]) -> list[dict[str, str]]:
+    """`snap list` below its header, as the agent adds it when the snapd package is installed: Name,
+    Version and Publisher from the columns, ApplicationType "admin"; a line of fewer than six columns ends
+    the listing."""
+    found = []
+    for line in listing[1:]:
+        columns = line.split()
+        if len(columns) < 6:
+            break
+        found.append({"Name": columns[0], "Publisher": columns[4], "Version": columns[1],
+                      "ApplicationType": "admin"})
+    return found
 
 
 def network(backend: InstanceBackend) -> list[dict[str, str]]:
