@@ -37,12 +37,10 @@ def entries(ssm, instance_id: str, type_name: str, **kwargs) -> list[dict]:
             return out
 
 
-def installed(container) -> dict[str, str]:
-    result = container.exec_run(
-        ["dpkg-query", "-W", "-f=${db:Status-Abbrev}\t${Package}\t${Version}\n"], stderr=False
-    )
-    rows = [line.split("\t") for line in result.output.decode().splitlines()]
-    return {name: version for status, name, version in rows if status.startswith("ii")}
+def listed(container) -> dict[str, str]:
+    """The packages `dpkg-query -W` lists (what SSM Agent asks), with their versions."""
+    result = container.exec_run(["dpkg-query", "-W", "-f=${Package}\t${Version}\n"], stderr=False)
+    return dict(line.split("\t") for line in result.output.decode().splitlines())
 
 
 def put_rack(ssm, instance_id: str, **content) -> None:
@@ -59,7 +57,7 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     gather(ssm, instance_id, files=json.dumps([{"Path": "/etc", "Pattern": ["host*"], "Recursive": False}]))
 
     apps = {e["Name"]: e for e in entries(ssm, instance_id, "AWS:Application")}
-    assert {name: e["Version"] for name, e in apps.items()} == installed(box)
+    assert {name: e["Version"] for name, e in apps.items()} == listed(box)
     # the agent names dpkg's amd64 x86_64 (as rpm does), and dpkg keeps no install date to report
     dpkg_arch = box.exec_run(["dpkg", "--print-architecture"]).output.decode().strip()
     assert apps["bash"]["Architecture"] == {"amd64": "x86_64"}.get(dpkg_arch, dpkg_arch)
@@ -86,7 +84,8 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
 
     # a package built and installed in the container, no network needed
     script = (
-        "set -e; mkdir -p /tmp/pkg/DEBIAN; "
+        "set -e; mkdir -p /tmp/pkg/DEBIAN /tmp/pkg/etc; echo on > /tmp/pkg/etc/ssm-emu-probe.conf; "
+        "echo /etc/ssm-emu-probe.conf > /tmp/pkg/DEBIAN/conffiles; "
         "printf 'Package: ssm-emu-probe\\nVersion: 1.2.3\\nArchitecture: all\\nMaintainer: Tester <t@example.com>\\n"
         f"Description: a probe package {'x' * 120}\\n more lines\\n' > /tmp/pkg/DEBIAN/control; "
         "dpkg-deb --build /tmp/pkg /tmp/probe.deb >/dev/null; dpkg -i /tmp/probe.deb >/dev/null"
@@ -98,6 +97,12 @@ def test_gathering_lists_the_packages_really_installed_and_one_installed_later(s
     assert probe == [{**probe[0], "Name": "ssm-emu-probe", "Version": "1.2.3", "Architecture": "all",
                       "Publisher": "Tester <t@example.com>",
                       "Summary": f"a probe package {'x' * 120}"[:100]}]  # the agent's 100 characters
+
+    # removed but not purged (its conffile kept): `dpkg-query -W`, as the agent runs it, still lists it
+    assert box.exec_run(["dpkg", "-r", "ssm-emu-probe"]).exit_code == 0
+    gather(ssm, instance_id)
+    assert [e["Version"] for e in entries(ssm, instance_id, "AWS:Application", Filters=[
+        {"Key": "Name", "Values": ["ssm-emu-probe"], "Type": "Equal"}])] == ["1.2.3"]
     found = ssm.get_inventory(Filters=[{"Key": "AWS:Application.Name", "Values": ["ssm-emu-probe"]}])
     assert [e["Id"] for e in found["Entities"]] == [instance_id]
 

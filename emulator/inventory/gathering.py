@@ -47,8 +47,8 @@ CUSTOM_FOLDER = "/var/lib/amazon/ssm/{instance}/inventory/custom"
 APPLICATIONS = r"""
 if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W >/dev/null 2>&1; then
   echo dpkg
-  f='${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}'
-  dpkg-query -W -f="$f"'\t${Section}\t${Homepage}\n' | grep '^ii' | cut -f2-
+  f='${Package}\t${Version}\t${Architecture}\t${Maintainer}\t${binary:Summary}\t${Section}\t${Homepage}'
+  dpkg-query -W -f="$f"'\n'
 elif command -v rpm >/dev/null 2>&1 && rpm -qa >/dev/null 2>&1; then
   echo rpm
   f='%{NAME}\t%{VERSION}\t%{RELEASE}\t%{EPOCH}\t%{ARCH}\t%{VENDOR}\t%{SUMMARY}\t%{INSTALLTIME}\t%{GROUP}\t%{URL}'
@@ -145,9 +145,9 @@ def _architecture(arch: str) -> str:
 
 
 def applications(backend: InstanceBackend) -> list[dict[str, str]]:
-    """As the agent asks dpkg-query and rpm: dpkg's Version whole (no Release, no InstalledTime: dpkg keeps
-    no install date), rpm's VERSION, RELEASE and EPOCH apart (EPOCH "(none)" left out) and its source
-    package as PackageId."""
+    """As the agent asks dpkg-query and rpm: every package `dpkg-query -W` lists (one removed but not
+    purged too), dpkg's Version whole (no Release, no InstalledTime: dpkg keeps no install date), rpm's
+    VERSION, RELEASE and EPOCH apart (EPOCH "(none)" left out) and its source package as PackageId."""
     lines = _run(backend, APPLICATIONS).splitlines()
     if not lines:
         return []
