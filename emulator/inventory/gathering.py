@@ -178,6 +178,8 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
                           "PackageId": parts[0]})
     if any(e["Name"].lower() == "snapd" for e in found):
         found += snap_applications(snaps)
+    # the agent sorts what it lists by name, publisher (neither by case) and version (model.MergeLists)
+    found.sort(key=lambda e: (e["Name"].lower(), e.get("Publisher", "").lower(), e["Version"]))
     return [{k: _field(v) for k, v in e.items() if v} for e in found]
 
 
