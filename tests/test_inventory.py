@@ -119,6 +119,21 @@ esac
 """
 
 
+def test_a_document_gathers_only_the_types_its_inputs_enable(ssm, server, make_container):
+    # the agent runs a gatherer only when its input is exactly "Enabled": one left out, or "enabled", is off
+    box = make_container()
+    instance_id = register_container(server, box)
+    ssm.create_document(Name="Inventory-Apps-Only", DocumentType="Command", DocumentFormat="JSON",
+                        Content=json.dumps({"schemaVersion": "2.2", "description": "apps only", "mainSteps": [{
+                            "action": "aws:softwareInventory", "name": "collect",
+                            "inputs": {"applications": "Enabled", "networkConfig": "enabled"}}]}))
+    sent = ssm.send_command(InstanceIds=[instance_id], DocumentName="Inventory-Apps-Only")
+    assert wait_invocation(ssm, sent["Command"]["CommandId"], instance_id, timeout=120)["Status"] == "Success"
+    assert entries(ssm, instance_id, "AWS:Application")
+    assert entries(ssm, instance_id, "AWS:Network") == []
+    assert entries(ssm, instance_id, "AWS:InstanceDetailedInformation") == []
+
+
 def test_files_are_gathered_as_the_agent_scans_them(ssm, server, make_container):
     box = make_container()
     instance_id = register_container(server, box)

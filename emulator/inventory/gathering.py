@@ -15,7 +15,8 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
   fields on Linux (Name, Size, ModificationTime, InstalledDir) and limits.
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
-Each input set to "Disabled" skips its type; services, awsComponents, windows* and billingInfo gather
+A type is gathered only when its input is exactly "Enabled" (a document that leaves an input out gathers
+nothing of it); services, awsComponents, windows* and billingInfo gather
 nothing here: SSM Agent has no services, roles, registry or updates gatherer on Linux (its Services gatherer
 is Get-Service in PowerShell), and neither an SSM Agent package nor EC2 billing info to report.
 As the agent's plugin: a gatherer that fails fails the step and nothing is stored; a custom inventory file
@@ -340,22 +341,23 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
     """Run the plugin as the agent does: every enabled gatherer, then one upload of all their items
     (CaptureTime `captured`); a gatherer's error or a refused upload fails the step and nothing is stored.
     Answers (exit code, stdout, stderr)."""
-    def enabled(name: str) -> bool:
-        return str(inputs.get(name, "Enabled")) != "Disabled"
+    def enabled(name: str) -> bool:  # the agent runs a gatherer only for exactly "Enabled" (model.Enabled)
+        return inputs.get(name) == "Enabled"
 
     gathered: dict[str, list[dict[str, str]]] = {"AWS:InstanceInformation": instance_information(instance)}
-    steps: list[tuple[str, str, Callable[[], list[dict[str, str]]]]] = [
-        ("applications", "AWS:Application", lambda: applications(backend)),
-        ("networkConfig", "AWS:Network", lambda: network(backend)),
-        ("instanceDetailedInformation", "AWS:InstanceDetailedInformation", lambda: detailed_information(backend)),
+    steps: list[tuple[bool, str, Callable[[], list[dict[str, str]]]]] = [
+        (enabled("applications"), "AWS:Application", lambda: applications(backend)),
+        (enabled("networkConfig"), "AWS:Network", lambda: network(backend)),
+        (enabled("instanceDetailedInformation"), "AWS:InstanceDetailedInformation",
+         lambda: detailed_information(backend)),
+        # files has filters, not a switch: any filters run it
+        (bool(inputs.get("files")), "AWS:File", lambda: files(backend, inputs.get("files"))),
     ]
-    if inputs.get("files"):
-        steps.append(("files", "AWS:File", lambda: files(backend, inputs.get("files"))))
     custom_items: list[Item] = []
     running = ""  # the gatherer the agent names when one fails
     try:
-        for switch, type_name, collect in steps:
-            if enabled(switch):
+        for wanted, type_name, collect in steps:
+            if wanted:
                 running = type_name
                 gathered[type_name] = collect()
         if enabled("customInventory"):
