@@ -134,6 +134,23 @@ def test_a_document_gathers_only_the_types_its_inputs_enable(ssm, server, make_c
     assert entries(ssm, instance_id, "AWS:InstanceDetailedInformation") == []
 
 
+def test_aws_components_are_the_applications_the_agent_names_so(ssm, server, make_container):
+    box = make_container()
+    instance_id = register_container(server, box)
+    package = (
+        "set -e; mkdir -p /tmp/cfn/DEBIAN; printf 'Package: aws-cfn-bootstrap\\nVersion: 2.0-32\\n"
+        "Architecture: all\\nMaintainer: Amazon <a@example.com>\\nSection: admin\\nDescription: cfn\\n' "
+        "> /tmp/cfn/DEBIAN/control; dpkg-deb --build /tmp/cfn /tmp/cfn.deb >/dev/null; "
+        "dpkg -i /tmp/cfn.deb >/dev/null"
+    )
+    assert box.exec_run(["/bin/sh", "-c", package]).exit_code == 0
+    gather(ssm, instance_id, applications="Disabled")  # the AWS components gatherer lists packages itself
+    assert entries(ssm, instance_id, "AWS:AWSComponent") == [
+        {"Name": "aws-cfn-bootstrap", "Version": "2.0-32", "Architecture": "all",
+         "Publisher": "Amazon <a@example.com>", "ApplicationType": "admin"}]
+    assert entries(ssm, instance_id, "AWS:Application") == []
+
+
 def test_files_are_gathered_as_the_agent_scans_them(ssm, server, make_container):
     box = make_container()
     instance_id = register_container(server, box)

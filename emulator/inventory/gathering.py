@@ -15,10 +15,12 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
   fields on Linux (Name, Size, ModificationTime, InstalledDir) and limits.
 - Custom: every /var/lib/amazon/ssm/<instance id>/inventory/custom/*.json ({SchemaVersion, TypeName,
   Content}), as the agent reads its custom inventory folder.
+- AWS:AWSComponent: the applications the agent counts as AWS components (amazon-ssm-agent,
+  aws-cfn-bootstrap, aws-apitools-*, ...), with that type's attributes.
 A type is gathered only when its input is exactly "Enabled" (a document that leaves an input out gathers
-nothing of it); services, awsComponents, windows* and billingInfo gather
-nothing here: SSM Agent has no services, roles, registry or updates gatherer on Linux (its Services gatherer
-is Get-Service in PowerShell), and neither an SSM Agent package nor EC2 billing info to report.
+nothing of it); services, windows* and billingInfo gather nothing here: SSM Agent has no services, roles,
+registry or updates gatherer on Linux (its Services gatherer is Get-Service in PowerShell), and it asks no
+billing info of an on-premises (mi-) node.
 As the agent's plugin: a gatherer that fails fails the step and nothing is stored; a custom inventory file
 the agent would not read (not JSON, not Custom:, a value that is not a string, ...) is skipped; all items go
 up in one PutInventory, and when it is refused the step fails and nothing is stored.
@@ -187,6 +189,20 @@ def applications(backend: InstanceBackend) -> list[dict[str, str]]:
 IFF_LOOPBACK = 0x8
 
 
+# The applications the agent counts as AWS components (gatherers/application/dataProvider.go), by name.
+AWS_COMPONENT_NAMES = frozenset({"amazon-ssm-agent", "amazon ssm agent", "aws tools for windows", "ec2configservice",
+                                 "aws-cfn-bootstrap", "aws pv drivers"})
+AWS_COMPONENT_PARTS = ("aws-apitools-", "aws-amitools-")
+
+
+def aws_components(backend: InstanceBackend) -> list[dict[str, str]]:
+    """The applications that are AWS components, with the attributes AWS:AWSComponent has."""
+    attributes = AWS_TYPES["AWS:AWSComponent"].attribute_names
+    return [{k: v for k, v in app.items() if k in attributes} for app in applications(backend)
+            if app["Name"].strip().lower() in AWS_COMPONENT_NAMES
+            or any(part in app["Name"].lower() for part in AWS_COMPONENT_PARTS)]
+
+
 def snap_applications(listing: list[str]) -> list[dict[str, str]]:
     """`snap list` below its header, as the agent adds it when the snapd package is installed: Name,
     Version and Publisher from the columns, ApplicationType "admin"; a line of fewer than six columns ends
@@ -347,6 +363,7 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
     gathered: dict[str, list[dict[str, str]]] = {"AWS:InstanceInformation": instance_information(instance)}
     steps: list[tuple[bool, str, Callable[[], list[dict[str, str]]]]] = [
         (enabled("applications"), "AWS:Application", lambda: applications(backend)),
+        (enabled("awsComponents"), "AWS:AWSComponent", lambda: aws_components(backend)),
         (enabled("networkConfig"), "AWS:Network", lambda: network(backend)),
         (enabled("instanceDetailedInformation"), "AWS:InstanceDetailedInformation",
          lambda: detailed_information(backend)),
