@@ -16,7 +16,6 @@ import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from api_models.errors import (
     CustomSchemaCountLimitExceededException,
@@ -185,11 +184,3 @@ def items_of(conn: sqlite3.Connection, account: str, region: str, instance_id: s
     return conn.execute(
         f"SELECT * FROM inv_item WHERE {' AND '.join(where)} ORDER BY instance_id, type_name", params
     ).fetchall()
-
-
-def as_content(value: Any) -> list[dict[str, str]]:
-    """A custom inventory file's Content (one object or a list of them) as item content, values as text."""
-    entries = value if isinstance(value, list) else [value]
-    if not all(isinstance(e, dict) for e in entries):
-        raise InvalidItemContentException("Content must be an object or a list of objects.")
-    return [{str(k): v if isinstance(v, str) else json.dumps(v) for k, v in e.items()} for e in entries]
