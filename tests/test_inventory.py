@@ -177,17 +177,22 @@ def test_files_are_gathered_as_the_agent_scans_them(ssm, server, make_container)
         "Encountered error while executing AWS:File. Error - Directory Scan Limit Exceeded")
 
 
-def test_services_are_not_gathered_on_linux_even_a_running_one(ssm, server, make_container):
-    # SSM Agent's Services gatherer is Windows' Get-Service; on Linux it is skipped as not supported
+def test_services_the_instance_runs_are_gathered_with_their_state(ssm, server, make_container):
+    # The emulator's extension (the agent gathers services on Windows only): a Linux service manager answers
     box = make_container()
     instance_id = register_container(server, box)
     install = f"cat > /etc/init.d/ssm-emu-probe <<'X'\n{PROBE_SERVICE}X\nchmod 755 /etc/init.d/ssm-emu-probe"
     assert box.exec_run(["/bin/sh", "-c", install]).exit_code == 0
     assert box.exec_run(["service", "ssm-emu-probe", "start"]).exit_code == 0
-    gather(ssm, instance_id, services="Enabled")
-    assert entries(ssm, instance_id, "AWS:Application")  # gathering ran
-    assert entries(ssm, instance_id, "AWS:Service") == []
-    assert ssm.get_inventory(ResultAttributes=[{"TypeName": "AWS:Service"}])["Entities"] == []
+    gather(ssm, instance_id)
+    services = {e["Name"]: e["Status"] for e in entries(ssm, instance_id, "AWS:Service")}
+    assert services == {"ssm-emu-probe": "Running", "procps": "Stopped"}  # hwclock.sh can't tell: left out
+
+    assert box.exec_run(["service", "ssm-emu-probe", "stop"]).exit_code == 0
+    gather(ssm, instance_id)
+    assert {e["Name"]: e["Status"] for e in entries(ssm, instance_id, "AWS:Service")}["ssm-emu-probe"] == "Stopped"
+    counted = ssm.get_inventory(Aggregators=[{"Expression": "AWS:Service.Status"}])["Entities"][0]["Data"]
+    assert counted["AWS:Service"]["Content"] == [{"Status": "Stopped", "Count": "1"}]
 
 
 def test_custom_inventory_files_on_the_instance_are_gathered(ssm, server, make_container):

@@ -9,6 +9,9 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:Network: as the agent on Linux, every interface but loopback from /sys/class/net (name, MAC), one
   IPv4 and one IPv6 address each from `ip -o addr` (or, without iproute2, `hostname -I` on the first);
   no subnet mask, gateway, DHCP or DNS server (the agent gathers none on Linux).
+- AWS:Service (the emulator's own extension: SSM Agent's Services gatherer is Windows' Get-Service, and
+  Linux gets none): systemctl's service units when systemd runs, else the System V init scripts
+  `service --status-all` can tell running or stopped (scripts that can't tell are left out).
 - AWS:InstanceDetailedInformation: CPU model, speed, count, sockets, cores and hyper-threading from lscpu,
   read as the agent reads it (no kernel version: not an attribute of the type).
 - AWS:File: the document's `files` input ([{Path, Pattern, Recursive, DirScanLimit}]), with the agent's
@@ -18,9 +21,8 @@ shell script per type (tab-separated lines back, parsed here), then stored as Pu
 - AWS:AWSComponent: the applications the agent counts as AWS components (amazon-ssm-agent,
   aws-cfn-bootstrap, aws-apitools-*, ...), with that type's attributes.
 A type is gathered only when its input is exactly "Enabled" (a document that leaves an input out gathers
-nothing of it); services, windows* and billingInfo gather nothing here: SSM Agent has no services, roles,
-registry or updates gatherer on Linux (its Services gatherer is Get-Service in PowerShell), and it asks no
-billing info of an on-premises (mi-) node.
+nothing of it); windows* and billingInfo gather nothing here: SSM Agent has no roles, registry or updates
+gatherer on Linux, and it asks no billing info of an on-premises (mi-) node.
 As the agent's plugin: a gatherer that fails fails the step and nothing is stored; a custom inventory file
 the agent would not read (not JSON, not Custom:, a value that is not a string, ...) is skipped; all items go
 up in one PutInventory, and when it is refused the step fails and nothing is stored.
@@ -72,6 +74,18 @@ if command -v ip >/dev/null 2>&1; then
   ip -o addr show 2>/dev/null | awk '{printf "addr\t%s\t%s\t%s\n", $2, $3, $4}'
 else
   printf 'host\t%s\n' "$(hostname -I 2>/dev/null)"
+fi
+"""
+
+# systemd's units when systemd runs; otherwise the System V scripts `service --status-all` reports on (what a
+# container without systemd has): a script whose `status` says running is "+", stopped "-", can't tell "?".
+SERVICES = r"""
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  systemctl list-units --type=service --all --no-legend --plain 2>/dev/null \
+    | awk '{u=$1; s=$4; $1=$2=$3=$4=""; sub(/^ +/, ""); printf "%s\t%s\t%s\n", u, s, $0}'
+elif command -v service >/dev/null 2>&1 && [ -d /etc/init.d ]; then
+  service --status-all 2>/dev/null \
+    | sed -n -e 's/^ *\[ + \] *\(.*\)$/\1\trunning\t/p' -e 's/^ *\[ - \] *\(.*\)$/\1\tdead\t/p'
 fi
 """
 
@@ -276,6 +290,16 @@ def detailed_information(backend: InstanceBackend) -> list[dict[str, str]]:
 FILE_COUNT_LIMIT, DIR_SCAN_LIMIT = 500, 5000
 
 
+def services(backend: InstanceBackend) -> list[dict[str, str]]:
+    found = []
+    for line in _run(backend, SERVICES).splitlines():
+        unit, state, description = (line.split("\t") + ["", ""])[:3]
+        if unit:
+            found.append({"Name": unit.removesuffix(".service"), "DisplayName": description,
+                          "ServiceType": "", "Status": "Running" if state == "running" else "Stopped"})
+    return [{k: v for k, v in e.items() if v} for e in found]
+
+
 def files(backend: InstanceBackend, requested: Any) -> list[dict[str, str]]:
     """As the agent on Linux: files whose name matches one of Pattern (none: no file), with Name, Size,
     ModificationTime and InstalledDir only."""
@@ -365,6 +389,9 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
         (enabled("applications"), "AWS:Application", lambda: applications(backend)),
         (enabled("awsComponents"), "AWS:AWSComponent", lambda: aws_components(backend)),
         (enabled("networkConfig"), "AWS:Network", lambda: network(backend)),
+        # The agent's Services gatherer is Windows' Get-Service; here, as the emulator's own extension, a Linux
+        # instance's service manager answers (no service manager: no AWS:Service item at all).
+        (enabled("services"), "AWS:Service", lambda: services(backend)),
         (enabled("instanceDetailedInformation"), "AWS:InstanceDetailedInformation",
          lambda: detailed_information(backend)),
         # files has filters, not a switch: any filters run it
@@ -376,7 +403,9 @@ def gather(instance: ManagedInstance, backend: InstanceBackend, inputs: Mapping[
         for wanted, type_name, collect in steps:
             if wanted:
                 running = type_name
-                gathered[type_name] = collect()
+                content = collect()
+                if content or type_name != "AWS:Service":
+                    gathered[type_name] = content
         if enabled("customInventory"):
             running = "CustomInventory"
             custom_items, skipped = custom(backend, instance.instance_id, captured)
