@@ -24,7 +24,7 @@ from api_models._runtime import ServiceError
 from emulator.backends import BackendError, InstanceBackend
 from emulator.context import RequestContext
 from emulator.documents import ResolvedDocument
-from emulator.run_command.plugins import downloads_folder
+from emulator.run_command.plugins import in_downloads, orchestration_folder
 from emulator.s3_folder import NotInS3Folder, locate
 
 if TYPE_CHECKING:
@@ -45,11 +45,6 @@ DocumentLookup = Callable[[RequestContext, str, str | None], ResolvedDocument]
 
 class DownloadError(Exception):
     """The content can't be downloaded; the message says why (the step's stderr)."""
-
-
-def destination_of(given: str, instance_id: str, command_id: str) -> str:
-    """The agent joins a relative destination to the downloads folder with a separator, keeping a trailing /."""
-    return given if given.startswith("/") else f"{downloads_folder(instance_id, command_id)}/{given}"
 
 
 def split_version(name: str) -> tuple[str, str | None]:
@@ -96,7 +91,9 @@ class DownloadContent:
         if not inputs.get("sourceInfo"):
             raise DownloadError("invalid input: sourceInfo must be specified")
         info = source_info(inputs.get("sourceInfo"))
-        destination = destination_of(str(inputs.get("destinationPath") or ""), instance_id, ctx.request_id)
+        # a trailing / is kept: the destination is then a folder
+        destination = in_downloads(str(inputs.get("destinationPath") or ""),
+                                   orchestration_folder(instance_id, ctx.request_id))
         if source_type == SSM_DOCUMENT:
             self._document(ctx, backend, info, destination)
         else:

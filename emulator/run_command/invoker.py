@@ -57,7 +57,8 @@ from emulator.backends.base import Process, kill_command
 from emulator.context import RequestContext, internal_context
 from emulator.listeners import Listeners
 from emulator.run_command import rate, status, storage
-from emulator.run_command.plugins import ORCHESTRATION, POWERSHELL, RUN_DOCUMENT, RUNNABLE, Plan, Run, Step
+from emulator.run_command.plugins import (POWERSHELL, RUN_DOCUMENT, RUNNABLE, Plan, Run, Step, in_downloads,
+                                          orchestration_folder)
 from emulator.run_command.run_document import NestedDocuments, RunDocumentError
 from emulator.run_command.status import Pair
 
@@ -323,7 +324,7 @@ class Invoker:
     def _run_steps(self, command: sqlite3.Row, row: sqlite3.Row, instance: ManagedInstance,
                    backend: InstanceBackend, plan: Plan, active: Active) -> str:
         seq, position = row["command_seq"], row["position"]
-        folder = ORCHESTRATION.format(instance=instance.instance_id, command=command["id"])
+        folder = orchestration_folder(instance.instance_id, command["id"])
         env = {
             "AWS_SSM_INSTANCE_ID": instance.instance_id,
             "AWS_SSM_REGION_NAME": command["region"],
@@ -584,7 +585,7 @@ def _working_directory(given: str, folder: str, default: str) -> tuple[str, str]
         return default, default
     if given.startswith("/"):
         return given, given
-    return f"{folder}/downloads/{given}", default
+    return in_downloads(given, folder), default
 
 
 def _write_steps(conn: sqlite3.Connection, seq: int, position: int, results: list[tuple[int, StepResult]]) -> None:

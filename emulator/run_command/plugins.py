@@ -209,8 +209,15 @@ def _run(folder: str, inputs: Mapping[str, Any], keep_inputs: bool = False) -> R
     )
 
 
-def downloads_folder(instance_id: str, command_id: str) -> str:
-    return ORCHESTRATION.format(instance=instance_id, command=command_id) + "/downloads"
+def orchestration_folder(instance_id: str, command_id: str) -> str:
+    return ORCHESTRATION.format(instance=instance_id, command=command_id)
+
+
+def in_downloads(path: str, folder: str) -> str:
+    """A step's path as SSM Agent reads it (destinationPath, LocalPath, workingDirectory): an absolute one as
+    given, a relative one below the downloads folder of the command's orchestration `folder`, where
+    aws:downloadContent puts files."""
+    return path if path.startswith("/") else f"{folder}/downloads/{path}"
 
 
 def _folder(name: str) -> str:

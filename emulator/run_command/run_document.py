@@ -23,7 +23,7 @@ from emulator.context import RequestContext
 from emulator.documents import validate_and_fill
 from emulator.documents.content import JSON, YAML, analyze
 from emulator.run_command.download_content import DocumentLookup, split_version
-from emulator.run_command.plugins import Plan, Step, build_content, downloads_folder
+from emulator.run_command.plugins import Plan, Step, build_content, in_downloads, orchestration_folder
 
 SSM_DOCUMENT, LOCAL_PATH = "SSMDocument", "LocalPath"
 MAX_DEPTH = 3  # SSM Agent's executeCommandMaxDepth
@@ -59,7 +59,7 @@ class NestedDocuments:
             if document_type == SSM_DOCUMENT:
                 content, schema_version, declared = self._stored(ctx, path)
             else:
-                content, schema_version, declared = _local(backend, path, downloads_folder(instance_id, ctx.request_id))
+                content, schema_version, declared = _local(backend, in_downloads(path, orchestration_folder(instance_id, ctx.request_id)))
             values = validate_and_fill(declared, _parameters(inputs.get("documentParameters")))
             plan = build_content(content, schema_version, values, lambda name: self.resolve_ssm(ctx, name))
         except ServiceError as e:
@@ -78,8 +78,7 @@ class NestedDocuments:
         return document.content, document.schema_version, document.parameters
 
 
-def _local(backend: InstanceBackend, path: str, downloads: str) -> tuple[Any, str | None, tuple]:
-    where = path if path.startswith("/") else f"{downloads}/{path}"
+def _local(backend: InstanceBackend, where: str) -> tuple[Any, str | None, tuple]:
     read = backend.run(["/bin/sh", "-c", f"cat {shlex.quote(where)}"], timeout=30, stdin=False)
     if read.exit_code != 0:
         raise RunDocumentError(f"There was an error while preparing documents - can't read {where}: "
